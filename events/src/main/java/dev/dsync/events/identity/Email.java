@@ -1,0 +1,4 @@
+package dev.dsync.events.identity;
+
+/** An email address of a user. */
+public record Email(String value, String type, boolean primary) {}
