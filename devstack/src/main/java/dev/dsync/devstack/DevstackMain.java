@@ -1,0 +1,154 @@
+package dev.dsync.devstack;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+
+/**
+ * Starts a Kafka broker and a PostgreSQL server on loopback and keeps them until stopped (SIGTERM,
+ * or its standard input closing when started with {@code --exit-on-stdin-close}, so a test JVM that
+ * dies takes its devstack with it). Also signs dev admin tokens: {@code token --tenant t --role r}.
+ */
+public final class DevstackMain {
+
+  private DevstackMain() {}
+
+  public static void main(String[] args) throws Exception {
+    List<String> argv = new ArrayList<>(Arrays.asList(args));
+    if (!argv.isEmpty() && argv.get(0).equals("token")) {
+      token(argv.subList(1, argv.size()));
+      return;
+    }
+    Path stateDir = Path.of(option(argv, "--state-dir", ".dsync/devstack"));
+    boolean exitOnStdinClose = argv.contains("--exit-on-stdin-close");
+    int kafkaPort = Integer.parseInt(option(argv, "--kafka-port", "0"));
+    int pgPort = Integer.parseInt(option(argv, "--pg-port", "0"));
+    run(stateDir, kafkaPort == 0 ? freePort() : kafkaPort, pgPort == 0 ? freePort() : pgPort, exitOnStdinClose);
+  }
+
+  private static void run(Path stateDir, int kafkaPort, int pgPort, boolean exitOnStdinClose)
+      throws Exception {
+    Files.createDirectories(stateDir);
+    Path data = stateDir.resolve("data");
+    deleteTree(data);
+    Files.deleteIfExists(stateDir.resolve(DevstackState.FILE));
+    Files.createDirectories(data);
+    long t0 = System.nanoTime();
+
+    Postgres pg = Postgres.start(data.resolve("postgres"), pgPort);
+    KafkaBroker kafka = KafkaBroker.start(data.resolve("kafka"), kafkaPort, freePort());
+    kafka.createTopics();
+
+    KeyPair keys = DevJwt.generate();
+    Path privatePem = stateDir.resolve("jwt-private.pem");
+    Path publicPem = stateDir.resolve("jwt-public.pem");
+    DevJwt.write(keys, privatePem, publicPem);
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  stop(stateDir, kafka, pg, data);
+                  stopped.countDown();
+                },
+                "devstack-stop"));
+
+    DevstackState state =
+        new DevstackState(
+            ProcessHandle.current().pid(),
+            kafka.bootstrapServers(),
+            pg.url(),
+            Postgres.USER,
+            Postgres.PASSWORD,
+            privatePem.toAbsolutePath(),
+            publicPem.toAbsolutePath());
+    state.write(stateDir);
+    System.out.printf(
+        "devstack ready in %d ms: kafka %s, postgresql %s%n",
+        (System.nanoTime() - t0) / 1_000_000, state.kafkaBootstrap(), state.dbUrl());
+    System.out.flush();
+
+    if (exitOnStdinClose) {
+      InputStream in = System.in;
+      while (in.read() >= 0) {
+        // Nothing is read from the parent; EOF means it is gone.
+      }
+      System.exit(0);
+    }
+    stopped.await();
+  }
+
+  private static void stop(Path stateDir, KafkaBroker kafka, Postgres pg, Path data) {
+    try {
+      Files.deleteIfExists(stateDir.resolve(DevstackState.FILE));
+    } catch (IOException ignored) {
+      // The state file is advisory; a stale one is detected by its pid.
+    }
+    try {
+      kafka.close();
+    } catch (RuntimeException e) {
+      System.err.println("kafka shutdown: " + e);
+    }
+    try {
+      pg.close();
+    } catch (IOException | RuntimeException e) {
+      System.err.println("postgresql shutdown: " + e);
+    }
+    try {
+      deleteTree(data);
+    } catch (IOException e) {
+      System.err.println("cleanup of " + data + ": " + e);
+    }
+  }
+
+  private static void token(List<String> argv) throws Exception {
+    Path stateDir = Path.of(option(argv, "--state-dir", ".dsync/devstack"));
+    String tenant = option(argv, "--tenant", "acme");
+    String subject = option(argv, "--subject", "admin@" + tenant + ".example");
+    long ttl = Long.parseLong(option(argv, "--ttl-seconds", "43200"));
+    List<String> roles = new ArrayList<>();
+    for (int i = 0; i < argv.size() - 1; i++) {
+      if (argv.get(i).equals("--role")) {
+        roles.add(argv.get(i + 1));
+      }
+    }
+    if (roles.isEmpty()) {
+      roles.add("tenant-admin");
+    }
+    DevstackState state = DevstackState.read(stateDir);
+    System.out.println(DevJwt.sign(DevJwt.readPrivate(state.jwtPrivateKey()), subject, tenant, roles, ttl));
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      s.setReuseAddress(true);
+      return s.getLocalPort();
+    }
+  }
+
+  private static String option(List<String> argv, String name, String fallback) {
+    int i = argv.indexOf(name);
+    return i >= 0 && i + 1 < argv.size() ? argv.get(i + 1) : fallback;
+  }
+
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}

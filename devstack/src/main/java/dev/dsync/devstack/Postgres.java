@@ -1,0 +1,67 @@
+package dev.dsync.devstack;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+
+/**
+ * A real PostgreSQL server (zonky's embedded binaries: the same server as production, fetched by
+ * Maven, so a fresh machine needs nothing installed) on loopback with one database, {@code dsync}.
+ */
+final class Postgres implements AutoCloseable {
+
+  static final String DATABASE = "dsync";
+  static final String USER = "postgres";
+  static final String PASSWORD = "postgres";
+
+  private final EmbeddedPostgres server;
+
+  private Postgres(EmbeddedPostgres server) {
+    this.server = server;
+  }
+
+  static Postgres start(Path dataDir, int port) throws IOException, SQLException {
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setDataDirectory(dataDir)
+            .setCleanDataDirectory(true)
+            .setPort(port)
+            .setRegisterShutdownHook(false)
+            .setPGStartupWait(Duration.ofSeconds(60))
+            .setServerConfig("listen_addresses", "127.0.0.1")
+            .setServerConfig("max_connections", "300")
+            .setServerConfig("fsync", "off")
+            .setServerConfig("synchronous_commit", "off")
+            .setServerConfig("full_page_writes", "off")
+            .start();
+    try (Connection c = pg.getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("select 1 from pg_database where datname = '" + DATABASE + "'")) {
+        if (!rs.next()) {
+          s.execute("create database " + DATABASE);
+        }
+      }
+      s.execute("alter user " + USER + " with password '" + PASSWORD + "'");
+    }
+    return new Postgres(pg);
+  }
+
+  int port() {
+    return server.getPort();
+  }
+
+  /** Vert.x reactive client form, also what DSYNC_DB_URL holds. */
+  String url() {
+    return "postgresql://127.0.0.1:" + port() + "/" + DATABASE;
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}
