@@ -1,0 +1,46 @@
+package dev.dsync.platform.inbox;
+
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * Idempotent consumption: records the ids of applied events in the consumer's own transaction,
+ * so an event redelivered after a crash (or re-sent by a relay) has no second effect.
+ */
+@ApplicationScoped
+public class Inbox {
+
+  private static final String RECORD =
+      "insert into processed_event (consumer, event_id) values (:consumer, :id)"
+          + " on conflict do nothing";
+
+  /**
+   * Inside the caller's transaction: answers true if {@code eventId} is new for {@code consumer}
+   * (and records it), false if it was already applied.
+   */
+  public Uni<Boolean> firstDelivery(String consumer, UUID eventId) {
+    return Panache.getSession()
+        .chain(
+            session ->
+                session
+                    .createNativeQuery(RECORD)
+                    .setParameter("consumer", consumer)
+                    .setParameter("id", eventId)
+                    .executeUpdate())
+        .map(inserted -> inserted == 1);
+  }
+
+  /**
+   * Runs {@code effect} in a new transaction unless the event was already applied; answers whether
+   * it ran. The id and the effect commit together.
+   */
+  public Uni<Boolean> once(String consumer, UUID eventId, Supplier<Uni<?>> effect) {
+    return Panache.withTransaction(
+        () ->
+            firstDelivery(consumer, eventId)
+                .chain(first -> first ? effect.get().replaceWith(true) : Uni.createFrom().item(false)));
+  }
+}

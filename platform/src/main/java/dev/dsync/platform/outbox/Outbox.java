@@ -1,0 +1,76 @@
+package dev.dsync.platform.outbox;
+
+import dev.dsync.events.EventJson;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanContext;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Appends events to the outbox inside the caller's Hibernate Reactive transaction, so the state
+ * change and its events commit together or not at all. Call it from a method that owns the
+ * transaction ({@code @WithTransaction} or {@code Panache.withTransaction}).
+ */
+@ApplicationScoped
+public class Outbox {
+
+  /** Buckets rows are spread over by key; must match nothing else (it is not persisted config). */
+  static final int BUCKETS = 16;
+
+  private static final String INSERT =
+      "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
+          + " subject, tenant_id, directory_id, traceparent, bucket)"
+          + " values (:id, :aggregatetype, :aggregateid, :type, cast(:payload as jsonb), :topic,"
+          + " :source, :subject, :tenant, :directory, :traceparent,"
+          + " (hashtext(:aggregateid) & 2147483647) % "
+          + BUCKETS
+          + ")";
+
+  private final OutboxConfig config;
+
+  public Outbox(OutboxConfig config) {
+    this.config = config;
+  }
+
+  public Uni<UUID> append(OutboxMessage message) {
+    return Panache.getSession()
+        .chain(
+            session ->
+                session
+                    .createNativeQuery(INSERT)
+                    .setParameter("id", message.id())
+                    .setParameter("aggregatetype", message.type().topic().topicName())
+                    .setParameter("aggregateid", message.key())
+                    .setParameter("type", message.type().type())
+                    .setParameter("payload", EventJson.write(message.data()))
+                    .setParameter("topic", message.type().topic().topicName())
+                    .setParameter("source", config.source())
+                    .setParameter("subject", message.subject())
+                    .setParameter("tenant", message.tenantId())
+                    .setParameter("directory", message.directoryId())
+                    .setParameter("traceparent", traceparent())
+                    .executeUpdate())
+        .replaceWith(message.id());
+  }
+
+  /** Appends several events in order (per key, the relay publishes them in this order). */
+  public Uni<Void> appendAll(List<OutboxMessage> messages) {
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (OutboxMessage m : messages) {
+      chain = chain.chain(() -> append(m)).replaceWithVoid();
+    }
+    return chain;
+  }
+
+  /** W3C traceparent of the current span, so the Kafka hop continues the request's trace. */
+  private static String traceparent() {
+    SpanContext ctx = Span.current().getSpanContext();
+    if (!ctx.isValid()) {
+      return null;
+    }
+    return "00-" + ctx.getTraceId() + "-" + ctx.getSpanId() + "-" + ctx.getTraceFlags().asHex();
+  }
+}

@@ -1,0 +1,34 @@
+package dev.dsync.platform.outbox;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Settings of the transactional outbox and its relay. */
+@ConfigMapping(prefix = "dsync.outbox")
+public interface OutboxConfig {
+
+  /** Whether this process runs the relay (a service may write rows and leave relaying to others). */
+  @WithDefault("true")
+  boolean relayEnabled();
+
+  /** CloudEvents {@code source} of the events this service publishes, e.g. /dsync/ingest-scim. */
+  @WithDefault("/dsync/${quarkus.application.name}")
+  String source();
+
+  /** Database schema of the service, whose outbox_event table the relay drains. */
+  @WithDefault("public")
+  String schema();
+
+  /** Most rows published per claim. */
+  @WithDefault("500")
+  int batchSize();
+
+  /** Fallback poll interval for when a NOTIFY was missed (e.g. while reconnecting). */
+  @WithDefault("2s")
+  Duration pollInterval();
+
+  /** How long published rows are kept before the cleanup deletes them. */
+  @WithDefault("24h")
+  Duration retention();
+}

@@ -1,0 +1,27 @@
+package dev.dsync.platform.outbox;
+
+import dev.dsync.events.EventType;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * One event to publish: its CloudEvents id (stable across re-sends), type, the Kafka key, tenant
+ * and directory, the entity it is about, and its data record.
+ */
+public record OutboxMessage(
+    UUID id, EventType type, String key, String tenantId, String directoryId, String subject, Object data) {
+
+  public OutboxMessage {
+    Objects.requireNonNull(id, "id");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(tenantId, "tenantId");
+    Objects.requireNonNull(data, "data");
+  }
+
+  /** A message with a fresh id. */
+  public static OutboxMessage of(
+      EventType type, String key, String tenantId, String directoryId, String subject, Object data) {
+    return new OutboxMessage(UUID.randomUUID(), type, key, tenantId, directoryId, subject, data);
+  }
+}

@@ -1,0 +1,273 @@
+package dev.dsync.platform.outbox;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.reactive.messaging.MutinyEmitter;
+import io.smallrye.reactive.messaging.TracingMetadata;
+import io.smallrye.reactive.messaging.annotations.OnOverflow;
+import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.mutiny.core.Vertx;
+import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgConnectOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import java.net.URI;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.eclipse.microprofile.reactive.messaging.Channel;
+import org.eclipse.microprofile.reactive.messaging.Message;
+
+/**
+ * Publishes outbox rows to Kafka as CloudEvents (binary mode) and marks them published. Woken by
+ * PostgreSQL NOTIFY at commit, with a slow poll as a fallback. Replicas share the work: each claim
+ * takes the key buckets no other relay holds (advisory locks) and their rows (FOR UPDATE SKIP
+ * LOCKED), so per-key order holds. A crash after publishing and before marking re-sends the same
+ * rows with the same ids; consumers deduplicate on {@code ce_id}.
+ */
+@ApplicationScoped
+public class OutboxRelay {
+
+  static final String CHANNEL = "dsync-outbox";
+
+  private static final String CLAIM =
+      "with owned as ("
+          + "  select b from generate_series(0, "
+          + (Outbox.BUCKETS - 1)
+          + ") as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
+          + " select id, type, payload::text as payload, topic, aggregateid, source, subject,"
+          + " tenant_id, directory_id, traceparent, \"timestamp\""
+          + " from outbox_event"
+          + " where published_at is null and bucket in (select b from owned)"
+          + " order by seq limit $1 for update skip locked";
+
+  private static final String MARK =
+      "update outbox_event set published_at = now() where id = any($1)";
+
+  private static final String CLEANUP =
+      "delete from outbox_event where published_at < now() - make_interval(secs => $1)";
+
+  private final OutboxConfig config;
+  private final Pool pool;
+  private final Vertx vertx;
+  private final MutinyEmitter<String> emitter;
+  private final Instance<RelayCheckpoint> checkpoints;
+  private final Counter published;
+  private final String dbUrl;
+  private final String dbUser;
+  private final String dbPassword;
+
+  private final AtomicBoolean draining = new AtomicBoolean();
+  private final AtomicBoolean pending = new AtomicBoolean();
+  private volatile boolean running;
+  private PgSubscriber subscriber;
+  private long pollTimer = -1;
+  private long cleanupTimer = -1;
+
+  public OutboxRelay(
+      OutboxConfig config,
+      Pool pool,
+      Vertx vertx,
+      @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 8192)
+          MutinyEmitter<String> emitter,
+      Instance<RelayCheckpoint> checkpoints,
+      MeterRegistry registry,
+      @ConfigProperty(name = "quarkus.datasource.reactive.url") String dbUrl,
+      @ConfigProperty(name = "quarkus.datasource.username") String dbUser,
+      @ConfigProperty(name = "quarkus.datasource.password") String dbPassword) {
+    this.config = config;
+    this.pool = pool;
+    this.vertx = vertx;
+    this.emitter = emitter;
+    this.checkpoints = checkpoints;
+    this.published = Counter.builder("dsync.outbox.published").register(registry);
+    this.dbUrl = dbUrl;
+    this.dbUser = dbUser;
+    this.dbPassword = dbPassword;
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    if (config.relayEnabled()) {
+      start();
+    }
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    stop();
+  }
+
+  /** Starts listening and draining; idempotent. */
+  public synchronized void start() {
+    if (running) {
+      return;
+    }
+    running = true;
+    PgConnectOptions options =
+        PgConnectOptions.fromUri(dbUrl.replaceFirst("^vertx-reactive:", ""))
+            .setUser(dbUser)
+            .setPassword(dbPassword);
+    subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(retries -> 1000L);
+    subscriber.channel("dsync_outbox_" + config.schema()).handler(payload -> trigger());
+    subscriber
+        .connect()
+        .subscribe()
+        .with(
+            ok -> trigger(),
+            failure -> Log.warnf("outbox LISTEN failed, polling only: %s", failure.getMessage()));
+    pollTimer = vertx.setPeriodic(config.pollInterval().toMillis(), id -> trigger());
+    cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
+    trigger();
+  }
+
+  /** Stops listening and polling; a drain under way finishes its batch. */
+  public synchronized void stop() {
+    running = false;
+    if (pollTimer >= 0) {
+      vertx.cancelTimer(pollTimer);
+      pollTimer = -1;
+    }
+    if (cleanupTimer >= 0) {
+      vertx.cancelTimer(cleanupTimer);
+      cleanupTimer = -1;
+    }
+    if (subscriber != null) {
+      subscriber.closeAndForget();
+      subscriber = null;
+    }
+  }
+
+  /** Asks for a drain; coalesces with one under way. */
+  public void trigger() {
+    if (!running) {
+      return;
+    }
+    if (!draining.compareAndSet(false, true)) {
+      pending.set(true);
+      return;
+    }
+    pending.set(false);
+    relayOnce()
+        .subscribe()
+        .with(
+            count -> {
+              draining.set(false);
+              if (count >= config.batchSize() || pending.get()) {
+                trigger();
+              }
+            },
+            failure -> {
+              draining.set(false);
+              Log.warnf("outbox relay batch failed, will retry: %s", failure.toString());
+            });
+  }
+
+  /** Claims one batch, publishes it, marks it; answers how many rows were published. */
+  public Uni<Integer> relayOnce() {
+    return pool.withTransaction(
+        conn ->
+            conn.preparedQuery(CLAIM)
+                .execute(Tuple.of(config.batchSize()))
+                .chain(
+                    rows -> {
+                      List<Row> claimed = new ArrayList<>();
+                      rows.forEach(claimed::add);
+                      if (claimed.isEmpty()) {
+                        return Uni.createFrom().item(0);
+                      }
+                      return publish(claimed).chain(ids -> mark(conn, ids)).replaceWith(claimed.size());
+                    }));
+  }
+
+  private Uni<List<UUID>> publish(List<Row> rows) {
+    List<Uni<Void>> acks = new ArrayList<>(rows.size());
+    List<UUID> ids = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      ids.add(row.getUUID("id"));
+      // Subscribing now, in row order, hands the records to the producer in that order.
+      acks.add(emitter.sendMessage(toMessage(row)).memoize().indefinitely());
+    }
+    acks.forEach(a -> a.subscribe().with(ok -> {}, failure -> {}));
+    return Uni.join().all(acks).andFailFast().replaceWith(ids);
+  }
+
+  private Uni<Void> mark(SqlConnection conn, List<UUID> ids) {
+    for (RelayCheckpoint checkpoint : checkpoints) {
+      checkpoint.published(ids);
+    }
+    return conn.preparedQuery(MARK)
+        .execute(Tuple.of(ids.toArray(UUID[]::new)))
+        .invoke(() -> published.increment(ids.size()))
+        .replaceWithVoid();
+  }
+
+  private Message<String> toMessage(Row row) {
+    String tenant = row.getString("tenant_id");
+    String directory = row.getString("directory_id");
+    OffsetDateTime time = row.getOffsetDateTime("timestamp");
+    var ce =
+        OutgoingCloudEventMetadata.<String>builder()
+            .withId(row.getUUID("id").toString())
+            .withType(row.getString("type"))
+            .withSource(URI.create(row.getString("source")))
+            .withSubject(row.getString("subject"))
+            .withTimestamp(time.toZonedDateTime())
+            .withDataContentType("application/json")
+            .withExtension("tenantid", tenant)
+            .withExtension("directoryid", directory == null ? "" : directory)
+            .build();
+    var kafka =
+        OutgoingKafkaRecordMetadata.<String>builder()
+            .withTopic(row.getString("topic"))
+            .withKey(row.getString("aggregateid"))
+            .build();
+    Message<String> message = Message.of(row.getString("payload")).addMetadata(ce).addMetadata(kafka);
+    String traceparent = row.getString("traceparent");
+    if (traceparent != null) {
+      Context parent =
+          W3CTraceContextPropagator.getInstance()
+              .extract(Context.root(), Map.of("traceparent", traceparent), MapGetter.INSTANCE);
+      message = message.addMetadata(TracingMetadata.withPrevious(parent));
+    }
+    return message;
+  }
+
+  private void cleanup() {
+    pool.preparedQuery(CLEANUP)
+        .execute(Tuple.of((double) config.retention().toSeconds()))
+        .subscribe()
+        .with(
+            rows -> Log.debugf("outbox cleanup removed %d rows", rows.rowCount()),
+            failure -> Log.warnf("outbox cleanup failed: %s", failure.getMessage()));
+  }
+
+  private enum MapGetter implements TextMapGetter<Map<String, String>> {
+    INSTANCE;
+
+    @Override
+    public Iterable<String> keys(Map<String, String> carrier) {
+      return carrier.keySet();
+    }
+
+    @Override
+    public String get(Map<String, String> carrier, String key) {
+      return carrier == null ? null : carrier.get(key);
+    }
+  }
+}

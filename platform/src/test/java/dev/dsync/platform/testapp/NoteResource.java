@@ -1,0 +1,113 @@
+package dev.dsync.platform.testapp;
+
+import dev.dsync.events.EventType;
+import dev.dsync.events.audit.AuditRecord;
+import dev.dsync.platform.errors.ProblemException;
+import dev.dsync.platform.outbox.Outbox;
+import dev.dsync.platform.outbox.OutboxMessage;
+import dev.dsync.platform.tenancy.Roles;
+import dev.dsync.platform.tenancy.TenantContext;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.smallrye.mutiny.Uni;
+import jakarta.annotation.security.RolesAllowed;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotBlank;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.Size;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.jboss.resteasy.reactive.ResponseStatus;
+
+/** Test app: tenant-scoped notes whose creation is audited through the outbox. */
+@Path("/api/v1/notes")
+@RolesAllowed({Roles.TENANT_ADMIN, Roles.PLATFORM_ADMIN})
+public class NoteResource {
+
+  public record NewNote(@NotBlank @Size(max = 200) String text) {}
+
+  public record NoteView(UUID id, String text) {}
+
+  private final TenantContext tenant;
+  private final Outbox outbox;
+
+  public NoteResource(TenantContext tenant, Outbox outbox) {
+    this.tenant = tenant;
+    this.outbox = outbox;
+  }
+
+  @POST
+  @ResponseStatus(201)
+  @WithTransaction
+  public Uni<NoteView> create(@Valid NewNote body) {
+    return save(body.text());
+  }
+
+  /** Creates several notes in one transaction (one outbox batch). */
+  @POST
+  @Path("/batch")
+  @ResponseStatus(201)
+  @WithTransaction
+  public Uni<List<NoteView>> createAll(@NotEmpty List<@Valid NewNote> body) {
+    Uni<List<NoteView>> all = Uni.createFrom().item(new java.util.ArrayList<>());
+    for (NewNote n : body) {
+      all = all.chain(list -> save(n.text()).map(v -> { list.add(v); return list; }));
+    }
+    return all;
+  }
+
+  @GET
+  @WithSession
+  public Uni<List<NoteView>> list() {
+    return Note.<Note>list("tenantId", tenant.tenantId())
+        .map(notes -> notes.stream().map(n -> new NoteView(n.id, n.text)).toList());
+  }
+
+  @GET
+  @Path("/{id}")
+  @WithSession
+  public Uni<NoteView> get(@PathParam("id") UUID id) {
+    return find(id).map(n -> new NoteView(n.id, n.text));
+  }
+
+  @DELETE
+  @Path("/{id}")
+  @ResponseStatus(204)
+  @WithTransaction
+  public Uni<Void> delete(@PathParam("id") UUID id) {
+    return find(id).chain(n -> n.delete());
+  }
+
+  private Uni<Note> find(UUID id) {
+    // The tenant is part of the lookup: another tenant's id is simply not found.
+    return Note.<Note>find("id = ?1 and tenantId = ?2", id, tenant.tenantId())
+        .firstResult()
+        .onItem()
+        .ifNull()
+        .failWith(() -> ProblemException.notFound("note", id.toString()));
+  }
+
+  private Uni<NoteView> save(String text) {
+    Note note = new Note();
+    note.id = UUID.randomUUID();
+    note.tenantId = tenant.tenantId();
+    note.text = text;
+    note.createdAt = Instant.now();
+    AuditRecord audit =
+        new AuditRecord(
+            tenant.actor(), "note.created", "note", note.id.toString(), AuditRecord.Outcome.SUCCESS, note.createdAt, Map.of());
+    return note.<Note>persist()
+        .chain(
+            saved ->
+                outbox.append(
+                    OutboxMessage.of(EventType.AUDIT_RECORD, note.tenantId, note.tenantId, null, note.id.toString(), audit)))
+        .replaceWith(new NoteView(note.id, note.text));
+  }
+}
