@@ -23,12 +23,14 @@ public class Outbox {
   private static final String INSERT =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
           + " subject, tenant_id, directory_id, traceparent, bucket)"
-          + " values (:id, :aggregatetype, :aggregateid, :type, cast(:payload as jsonb), :topic,"
+          + " values (:id, :aggregatetype, :aggregateid, :type, cast(cast(:payload as text) as jsonb), :topic,"
           + " :source, :subject, :tenant, :directory, :traceparent,"
           + " (hashtext(:aggregateid) & 2147483647) % "
           + BUCKETS
           + ")";
 
+  // The inner cast types the parameter as text: bound straight to jsonb, the pg client would
+  // encode the Java String as a JSON string scalar.
   private final OutboxConfig config;
 
   public Outbox(OutboxConfig config) {

@@ -19,10 +19,20 @@ import java.util.concurrent.atomic.AtomicBoolean;
 @Unremovable
 public class CrashingCheckpoint implements RelayCheckpoint {
 
-  public final AtomicBoolean armed = new AtomicBoolean();
-  public final List<UUID> crashedWith = new CopyOnWriteArrayList<>();
+  private final AtomicBoolean armed = new AtomicBoolean();
+  private final List<UUID> crashedWith = new CopyOnWriteArrayList<>();
 
   @Inject Provider<OutboxRelay> relay;
+
+  /** The next batch kills the relay. (Methods, not fields: callers hold a client proxy.) */
+  public void arm() {
+    crashedWith.clear();
+    armed.set(true);
+  }
+
+  public List<UUID> crashedWith() {
+    return List.copyOf(crashedWith);
+  }
 
   @Override
   public void published(List<UUID> ids) {
