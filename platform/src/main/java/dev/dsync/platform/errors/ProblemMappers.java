@@ -8,6 +8,7 @@ import io.quarkus.logging.Log;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
 import io.quarkus.security.UnauthorizedException;
+import jakarta.enterprise.inject.Instance;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -23,6 +24,12 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
  * mappers on their resources, which take precedence.
  */
 public class ProblemMappers {
+
+  private final Instance<ErrorFormat> formats;
+
+  public ProblemMappers(Instance<ErrorFormat> formats) {
+    this.formats = formats;
+  }
 
   @ServerExceptionMapper
   public Response problem(ProblemException e, UriInfo uri) {
@@ -99,6 +106,11 @@ public class ProblemMappers {
   }
 
   private Response unauthenticated(UriInfo uri) {
+    for (ErrorFormat format : formats) {
+      if (uri != null && format.handles(uri.getPath())) {
+        return format.respond(401, "a valid bearer token is required");
+      }
+    }
     return Response.status(401)
         .header("WWW-Authenticate", "Bearer")
         .type(Problem.MEDIA_TYPE)
@@ -106,7 +118,14 @@ public class ProblemMappers {
         .build();
   }
 
-  private static Response respond(Problem problem) {
+  private Response respond(Problem problem) {
+    if (problem.instance() != null) {
+      for (ErrorFormat format : formats) {
+        if (format.handles(problem.instance())) {
+          return format.respond(problem.status(), problem.detail());
+        }
+      }
+    }
     return Response.status(problem.status()).type(Problem.MEDIA_TYPE).entity(problem).build();
   }
 

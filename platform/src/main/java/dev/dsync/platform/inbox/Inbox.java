@@ -2,6 +2,8 @@ package dev.dsync.platform.inbox;
 
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -31,6 +33,14 @@ public class Inbox {
                     .setParameter("id", eventId)
                     .executeUpdate())
         .map(inserted -> inserted == 1);
+  }
+
+  /** As {@link #firstDelivery(String, UUID)}, through a Vert.x SQL connection inside a transaction. */
+  public Uni<Boolean> firstDelivery(SqlClient tx, String consumer, UUID eventId) {
+    return tx.preparedQuery(
+            "insert into processed_event (consumer, event_id) values ($1, $2) on conflict do nothing")
+        .execute(Tuple.of(consumer, eventId))
+        .map(rows -> rows.rowCount() == 1);
   }
 
   /**

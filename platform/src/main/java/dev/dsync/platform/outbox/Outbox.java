@@ -5,6 +5,8 @@ import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.UUID;
@@ -26,6 +28,14 @@ public class Outbox {
           + " values (:id, :aggregatetype, :aggregateid, :type, cast(cast(:payload as text) as jsonb), :topic,"
           + " :source, :subject, :tenant, :directory, :traceparent,"
           + " (hashtext(:aggregateid) & 2147483647) % "
+          + BUCKETS
+          + ")";
+
+  private static final String INSERT_POSITIONAL =
+      "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
+          + " subject, tenant_id, directory_id, traceparent, bucket)"
+          + " values ($1, $2, $3, $4, cast(cast($5 as text) as jsonb), $6, $7, $8, $9, $10, $11,"
+          + " (hashtext($3) & 2147483647) % "
           + BUCKETS
           + ")";
 
@@ -56,6 +66,39 @@ public class Outbox {
                     .setParameter("traceparent", traceparent())
                     .executeUpdate())
         .replaceWith(message.id());
+  }
+
+  /**
+   * Appends an event through a Vert.x SQL connection that is inside a transaction, for services
+   * that use the reactive PostgreSQL client directly rather than Hibernate Reactive.
+   */
+  public Uni<UUID> append(SqlClient tx, OutboxMessage message) {
+    return tx.preparedQuery(INSERT_POSITIONAL)
+        .execute(
+            Tuple.from(
+                new Object[] {
+                  message.id(),
+                  message.type().topic().topicName(),
+                  message.key(),
+                  message.type().type(),
+                  EventJson.write(message.data()),
+                  message.type().topic().topicName(),
+                  config.source(),
+                  message.subject(),
+                  message.tenantId(),
+                  message.directoryId(),
+                  traceparent()
+                }))
+        .replaceWith(message.id());
+  }
+
+  /** Appends several events in order through a Vert.x SQL connection inside a transaction. */
+  public Uni<Void> appendAll(SqlClient tx, List<OutboxMessage> messages) {
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (OutboxMessage m : messages) {
+      chain = chain.chain(() -> append(tx, m)).replaceWithVoid();
+    }
+    return chain;
   }
 
   /** Appends several events in order (per key, the relay publishes them in this order). */
