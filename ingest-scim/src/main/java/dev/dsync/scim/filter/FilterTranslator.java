@@ -147,6 +147,10 @@ public final class FilterTranslator {
       if (op == FilterType.PRESENT) {
         return "(jsonb_typeof(" + attr.json() + ") = 'object')";
       }
+      if (def.sub("value") != null) {
+        // "manager eq X" compares the reference's value, as Entra means it.
+        return compareJson(attr.json(), "value", def.sub("value"), op, value);
+      }
       throw ScimProblem.invalidFilter("'" + attr.name() + "' is complex: compare one of its sub-attributes");
     }
     return compare(
@@ -332,6 +336,15 @@ public final class FilterTranslator {
     String urn = path.getSchemaUrn();
     String first = path.getElement(0).getAttribute();
     String sub = path.size() > 1 ? path.getElement(1).getAttribute() : null;
+    if (urn == null && schema.attribute(first) == null) {
+      // Entra filters on "manager": an enterprise attribute named without its schema URN.
+      for (ResourceSchema.Extension e : schema.extensions().values()) {
+        if (e.attribute(first) != null) {
+          urn = e.urn();
+          break;
+        }
+      }
+    }
     if (urn == null || urn.equalsIgnoreCase(schema.coreUrn())) {
       AttributeDef def = schema.attribute(first);
       if (def == null && first.equalsIgnoreCase("meta")) {

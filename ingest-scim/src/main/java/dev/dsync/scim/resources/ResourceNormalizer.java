@@ -45,7 +45,7 @@ public final class ResourceNormalizer {
       }
       AttributeDef core = schema.attribute(key);
       if (core != null) {
-        if (core.mutability() == AttributeDef.Mutability.READ_ONLY) {
+        if (core.mutability() == AttributeDef.Mutability.READ_ONLY || core.mutability() == AttributeDef.Mutability.WRITE_ONLY) {
           continue;
         }
         out.set(core.name(), coerce(core, value, core.name()));

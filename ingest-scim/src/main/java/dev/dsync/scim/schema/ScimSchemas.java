@@ -40,6 +40,8 @@ public final class ScimSchemas {
                   string("honorificSuffix")),
               string("displayName"),
               string("nickName"),
+              // Write-only and never stored: dsync does not sync passwords (Okta sends a placeholder).
+              new AttributeDef("password", Type.STRING, false, true, AttributeDef.Mutability.WRITE_ONLY, false, "none", List.of()),
               string("profileUrl").ofType(Type.REFERENCE),
               string("title"),
               string("userType"),
