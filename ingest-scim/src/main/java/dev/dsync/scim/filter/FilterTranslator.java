@@ -287,14 +287,13 @@ public final class FilterTranslator {
       default -> {
         String v = value.asText();
         String e = caseExact ? expr : "lower(" + expr + ")";
-        String p = caseExact ? param(v) : "lower(" + param(v) + ")";
         return switch (op) {
-          case EQUAL -> "(" + e + " = " + p + ")";
-          case NOT_EQUAL -> "(" + e + " is distinct from " + p + ")";
+          case EQUAL -> "(" + e + " = " + plain(v, caseExact) + ")";
+          case NOT_EQUAL -> "(" + e + " is distinct from " + plain(v, caseExact) + ")";
           case CONTAINS -> "(" + e + " like " + like("%", v, "%", caseExact) + " escape '\\')";
           case STARTS_WITH -> "(" + e + " like " + like("", v, "%", caseExact) + " escape '\\')";
           case ENDS_WITH -> "(" + e + " like " + like("%", v, "", caseExact) + " escape '\\')";
-          case GREATER_THAN, GREATER_OR_EQUAL, LESS_THAN, LESS_OR_EQUAL -> "(" + e + " " + ordering(op, name) + " " + p + ")";
+          case GREATER_THAN, GREATER_OR_EQUAL, LESS_THAN, LESS_OR_EQUAL -> "(" + e + " " + ordering(op, name) + " " + plain(v, caseExact) + ")";
           default -> throw ScimProblem.invalidFilter("unsupported operator on '" + name + "'");
         };
       }
@@ -311,6 +310,11 @@ public final class FilterTranslator {
       case LESS_OR_EQUAL -> "<=";
       default -> throw ScimProblem.invalidFilter("co, sw and ew apply to strings only, not to '" + name + "'");
     };
+  }
+
+  private String plain(String value, boolean caseExact) {
+    String p = param(value);
+    return caseExact ? p : "lower(" + p + ")";
   }
 
   private String like(String before, String value, String after, boolean caseExact) {

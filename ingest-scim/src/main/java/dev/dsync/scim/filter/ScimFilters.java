@@ -27,6 +27,7 @@ public final class ScimFilters {
     if (expression.length() > maxLength) {
       throw ScimProblem.invalidFilter("the filter is longer than " + maxLength + " characters");
     }
+    checkBalanced(expression);
     try {
       return Filter.fromString(expression);
     } catch (BadRequestException first) {
@@ -41,6 +42,41 @@ public final class ScimFilters {
       throw ScimProblem.invalidFilter(describe(first));
     } catch (RuntimeException e) {
       throw ScimProblem.invalidFilter("the filter could not be parsed");
+    }
+  }
+
+  /** The SDK's parser tolerates a missing closing bracket or parenthesis; the grammar does not. */
+  private static void checkBalanced(String expression) {
+    int parens = 0;
+    int brackets = 0;
+    boolean quoted = false;
+    for (int i = 0; i < expression.length(); i++) {
+      char c = expression.charAt(i);
+      if (quoted) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          quoted = false;
+        }
+        continue;
+      }
+      switch (c) {
+        case '"' -> quoted = true;
+        case '(' -> parens++;
+        case ')' -> parens--;
+        case '[' -> brackets++;
+        case ']' -> brackets--;
+        default -> { }
+      }
+      if (parens < 0 || brackets < 0) {
+        throw ScimProblem.invalidFilter("unbalanced '" + c + "' at position " + i);
+      }
+    }
+    if (quoted) {
+      throw ScimProblem.invalidFilter("unterminated string");
+    }
+    if (parens != 0 || brackets != 0) {
+      throw ScimProblem.invalidFilter("unbalanced parentheses or brackets");
     }
   }
 
