@@ -171,10 +171,6 @@ public final class ResourceNormalizer {
       }
       case COMPLEX -> {
         if (!value.isObject()) {
-          if (def.multiValued() && (value.isTextual() || value.isNumber())) {
-            // A bare value in a multi-valued attribute is its "value" sub-attribute.
-            return JSON.objectNode().set("value", JSON.textNode(value.asText()));
-          }
           throw ScimProblem.invalidValue("'" + path + "' must be an object");
         }
         ObjectNode out = JSON.objectNode();
