@@ -1,0 +1,171 @@
+package dev.dsync.webhooks.security;
+
+import dev.dsync.webhooks.config.WebhooksConfig;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.UnknownHostException;
+import java.util.Locale;
+
+/**
+ * Decides whether dsync may call a URL: http(s) only (https in production), and no host that
+ * resolves to a private, loopback, link-local, metadata or otherwise internal address unless
+ * {@code dsync.webhooks.allow-private-targets} is set. Checked when an endpoint is saved and again
+ * at each delivery, which then connects to the very address it checked (no DNS rebinding window).
+ */
+@ApplicationScoped
+public class UrlGuard {
+
+  /** Why a URL is refused, phrased for the API client. */
+  public static class Refused extends RuntimeException {
+    public Refused(String reason) {
+      super(reason, null, false, false);
+    }
+  }
+
+  private final WebhooksConfig config;
+  private final Vertx vertx;
+
+  public UrlGuard(WebhooksConfig config, Vertx vertx) {
+    this.config = config;
+    this.vertx = vertx;
+  }
+
+  /** Parses and checks the form of an endpoint URL (no DNS); fails with {@link Refused}. */
+  public URI parse(String url) {
+    URI uri;
+    try {
+      uri = new URI(url.trim());
+    } catch (URISyntaxException e) {
+      throw new Refused("is not a valid URL");
+    }
+    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+    if (!scheme.equals("https") && !scheme.equals("http")) {
+      throw new Refused("must be an http or https URL");
+    }
+    if (config.requireHttps() && !scheme.equals("https")) {
+      throw new Refused("must use https");
+    }
+    if (uri.getHost() == null || uri.getHost().isBlank()) {
+      throw new Refused("must name a host");
+    }
+    if (uri.getRawUserInfo() != null) {
+      throw new Refused("must not carry credentials");
+    }
+    if (uri.getRawFragment() != null) {
+      throw new Refused("must not have a fragment");
+    }
+    return uri;
+  }
+
+  /**
+   * Resolves the URL's host off the event loop and answers the address to connect to; fails with
+   * {@link Refused} if any address of the host is internal (a mixed answer is how rebinding hides).
+   */
+  public Uni<InetAddress> resolve(URI uri) {
+    String host = uri.getHost();
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return vertx
+        .executeBlocking(() -> InetAddress.getAllByName(bare), false)
+        .onFailure(UnknownHostException.class)
+        .transform(e -> new Refused("host " + host + " does not resolve"))
+        .map(
+            addresses -> {
+              if (!config.allowPrivateTargets()) {
+                for (InetAddress a : addresses) {
+                  String reason = internalReason(a);
+                  if (reason != null) {
+                    throw new Refused("host " + host + " resolves to a " + reason + " address");
+                  }
+                }
+              }
+              return addresses[0];
+            });
+  }
+
+  /** Checks the URL fully: form and resolved addresses. */
+  public Uni<URI> check(String url) {
+    URI uri;
+    try {
+      uri = parse(url);
+    } catch (Refused e) {
+      return Uni.createFrom().failure(e);
+    }
+    return resolve(uri).replaceWith(uri);
+  }
+
+  /** Null for a public unicast address, else what kind of internal address it is. */
+  public static String internalReason(InetAddress a) {
+    if (a.isLoopbackAddress()) {
+      return "loopback";
+    }
+    if (a.isAnyLocalAddress()) {
+      return "unspecified";
+    }
+    if (a.isLinkLocalAddress()) {
+      return "link-local"; // includes 169.254.169.254, the cloud metadata service
+    }
+    if (a.isSiteLocalAddress()) {
+      return "private";
+    }
+    if (a.isMulticastAddress()) {
+      return "multicast";
+    }
+    byte[] b = a.getAddress();
+    if (a instanceof Inet4Address) {
+      int o0 = b[0] & 0xff;
+      int o1 = b[1] & 0xff;
+      if (o0 == 0) {
+        return "unspecified";
+      }
+      if (o0 == 100 && o1 >= 64 && o1 <= 127) {
+        return "shared (carrier-grade NAT)";
+      }
+      if (o0 == 192 && o1 == 0 && (b[2] & 0xff) == 0) {
+        return "reserved";
+      }
+      if (o0 == 198 && (o1 == 18 || o1 == 19)) {
+        return "reserved";
+      }
+      if (o0 >= 240) {
+        return "reserved";
+      }
+      return null;
+    }
+    if (a instanceof Inet6Address) {
+      if ((b[0] & 0xfe) == 0xfc) {
+        return "private"; // fc00::/7 unique local, includes fd00:ec2::254 (AWS metadata)
+      }
+      if ((b[0] & 0xff) == 0xfe && (b[1] & 0xc0) == 0xc0) {
+        return "private"; // fec0::/10 deprecated site-local
+      }
+      if (isEmbeddedIpv4(b)) {
+        try {
+          return internalReason(InetAddress.getByAddress(java.util.Arrays.copyOfRange(b, 12, 16)));
+        } catch (UnknownHostException e) {
+          return "reserved";
+        }
+      }
+      return null;
+    }
+    return "unknown";
+  }
+
+  /** ::a.b.c.d (compatible) and 64:ff9b::a.b.c.d (NAT64) carry an IPv4 address that is what gets reached. */
+  private static boolean isEmbeddedIpv4(byte[] b) {
+    boolean compatible = true;
+    for (int i = 0; i < 12; i++) {
+      compatible &= b[i] == 0;
+    }
+    boolean nat64 = (b[0] & 0xff) == 0 && (b[1] & 0xff) == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
+    for (int i = 4; nat64 && i < 12; i++) {
+      nat64 = b[i] == 0;
+    }
+    return compatible || nat64;
+  }
+}
