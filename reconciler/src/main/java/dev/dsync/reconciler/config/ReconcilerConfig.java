@@ -1,0 +1,46 @@
+package dev.dsync.reconciler.config;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Settings of the reconciler service. */
+@ConfigMapping(prefix = "dsync.reconciler")
+public interface ReconcilerConfig {
+
+  /** Whether this process consumes dsync.source.changes (off for an API-only replica or a test driving it). */
+  @WithDefault("true")
+  boolean consumerEnabled();
+
+  /** Topic the source changes are read from. */
+  @WithDefault("dsync.source.changes")
+  String sourceTopic();
+
+  /** Kafka consumer group; also the inbox consumer name, so processed ids are scoped to it. */
+  @WithDefault("reconciler")
+  String groupId();
+
+  /** Most records applied in one PostgreSQL transaction (one offset commit per batch). */
+  @WithDefault("500")
+  int maxBatch();
+
+  /** How long one poll waits for records. */
+  @WithDefault("200ms")
+  Duration pollTimeout();
+
+  /** Pause before retrying a batch that failed for a transient reason (database or broker down). */
+  @WithDefault("1s")
+  Duration retryBackoff();
+
+  /** How often identities whose deprovisioning grace period ended are deleted. */
+  @WithDefault("60s")
+  Duration graceSweepInterval();
+
+  /** Staged changes read per page while applying a job (the session is flushed and cleared between pages). */
+  @WithDefault("1000")
+  int applyPageSize();
+
+  /** Largest page the query APIs return. */
+  @WithDefault("200")
+  int maxPageSize();
+}

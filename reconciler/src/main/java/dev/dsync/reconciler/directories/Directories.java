@@ -1,0 +1,81 @@
+package dev.dsync.reconciler.directories;
+
+import dev.dsync.platform.errors.ProblemException;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+
+/**
+ * Which tenant owns a directory. The first event or rules change fixes it; after that another
+ * tenant's use of the id is "not found" for the API and a rejected change for the pipeline.
+ */
+@ApplicationScoped
+public class Directories {
+
+  /** The locked directory row: its tenant and current sequence. */
+  public record Locked(String tenantId, long sequence) {}
+
+  /** Inside a transaction: registers the directory for the tenant if new, locks its row. Null if another tenant owns it. */
+  public Uni<Locked> lock(String tenantId, String directoryId) {
+    return Panache.getSession()
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "insert into directory_state (directory_id, tenant_id) values (:d, :t) on conflict do nothing")
+                    .setParameter("d", directoryId)
+                    .setParameter("t", tenantId)
+                    .executeUpdate()
+                    .chain(
+                        () ->
+                            s.createNativeQuery(
+                                    "select tenant_id, sequence from directory_state where directory_id = :d for update",
+                                    Object[].class)
+                                .setParameter("d", directoryId)
+                                .getSingleResult()))
+        .map(row -> tenantId.equals(row[0]) ? new Locked((String) row[0], ((Number) row[1]).longValue()) : null);
+  }
+
+  /** Stores the sequence reached and stale changes counted by a transaction. */
+  public Uni<Void> advance(String directoryId, long sequence, long stale) {
+    return Panache.getSession()
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "update directory_state set sequence = :s, stale_count = stale_count + :st, updated_at = now()"
+                            + " where directory_id = :d")
+                    .setParameter("s", sequence)
+                    .setParameter("st", stale)
+                    .setParameter("d", directoryId)
+                    .executeUpdate())
+        .replaceWithVoid();
+  }
+
+  /** For the admin API: registers the directory to the tenant if unknown; 404 if another tenant's. */
+  public Uni<Void> claim(String tenantId, String directoryId) {
+    return lock(tenantId, directoryId)
+        .map(
+            locked -> {
+              if (locked == null) {
+                throw ProblemException.notFound("directory", directoryId);
+              }
+              return null;
+            });
+  }
+
+  /** For read APIs: 404 unless the tenant owns the directory (an unknown directory has default rules). */
+  public Uni<Void> requireOwned(String tenantId, String directoryId) {
+    return DirectoryState.<DirectoryState>findById(directoryId)
+        .map(
+            d -> {
+              if (d != null && !d.tenantId.equals(tenantId)) {
+                throw ProblemException.notFound("directory", directoryId);
+              }
+              return null;
+            });
+  }
+
+  public Uni<List<DirectoryState>> ofTenant(String tenantId) {
+    return DirectoryState.list("tenantId", tenantId);
+  }
+}

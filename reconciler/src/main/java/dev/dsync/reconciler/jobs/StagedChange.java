@@ -1,0 +1,39 @@
+package dev.dsync.reconciler.jobs;
+
+import io.quarkus.hibernate.reactive.panache.PanacheEntityBase;
+import jakarta.persistence.Column;
+import jakarta.persistence.Entity;
+import jakarta.persistence.GeneratedValue;
+import jakarta.persistence.GenerationType;
+import jakarta.persistence.Id;
+import jakarta.persistence.Table;
+import java.time.Instant;
+import java.util.UUID;
+
+/** A source change held by a job until it is applied (within thresholds or resumed) or discarded. */
+@Entity
+@Table(name = "staged_change")
+public class StagedChange extends PanacheEntityBase {
+  @Id
+  @GeneratedValue(strategy = GenerationType.IDENTITY)
+  public Long id;
+
+  @Column(name = "job_id")
+  public String jobId;
+
+  @Column(name = "event_id")
+  public UUID eventId;
+
+  public String type;
+
+  @Column(name = "resource_id")
+  public String resourceId;
+
+  /** The planned action (INSERTED, UPDATED, DELETED, UNCHANGED, ...), set when the job completes. */
+  public String action;
+
+  public String payload;
+
+  @Column(name = "source_time")
+  public Instant sourceTime;
+}

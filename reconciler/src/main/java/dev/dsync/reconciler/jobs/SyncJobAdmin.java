@@ -1,0 +1,165 @@
+package dev.dsync.reconciler.jobs;
+
+import dev.dsync.events.Actor;
+import dev.dsync.events.EventJson;
+import dev.dsync.platform.errors.ProblemException;
+import dev.dsync.reconciler.api.Page;
+import dev.dsync.reconciler.config.ReconcilerConfig;
+import dev.dsync.reconciler.pipeline.Reconciler;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.hibernate.reactive.panache.common.WithSession;
+import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.quarkus.panache.common.Parameters;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/** Job history, pending changes, and the administrator's resume and cancel. */
+@ApplicationScoped
+public class SyncJobAdmin {
+
+  /** A job as the API shows it. */
+  public record JobView(
+      String id, String directoryId, String kind, String mode, String status, String reason,
+      Map<String, Long> counters, Map<String, Object> planned, Instant startedAt, Instant completedAt,
+      Long durationMs, Instant decidedAt, String decidedBy) {}
+
+  /** A pending change of a blocked job. */
+  public record PendingChange(long id, UUID eventId, String type, String resourceId, String action) {}
+
+  private final SyncJobService jobs;
+  private final Reconciler reconciler;
+  private final ReconcilerConfig config;
+
+  public SyncJobAdmin(SyncJobService jobs, Reconciler reconciler, ReconcilerConfig config) {
+    this.jobs = jobs;
+    this.reconciler = reconciler;
+    this.config = config;
+  }
+
+  @WithSession
+  public Uni<Page<JobView>> list(String tenantId, String directoryId, String status, String cursor, int limit) {
+    int size = limit(limit);
+    StringBuilder q = new StringBuilder("tenantId = :t");
+    Parameters p = Parameters.with("t", tenantId);
+    if (directoryId != null) {
+      q.append(" and directoryId = :d");
+      p.and("d", directoryId);
+    }
+    if (status != null) {
+      q.append(" and status = :s");
+      p.and("s", status.toUpperCase());
+    }
+    if (cursor != null) {
+      q.append(" and id > :c");
+      p.and("c", cursor);
+    }
+    q.append(" order by id");
+    return SyncJob.<SyncJob>find(q.toString(), p)
+        .range(0, size)
+        .list()
+        .map(rows -> {
+          boolean more = rows.size() > size;
+          var items = rows.stream().limit(size).map(SyncJobAdmin::view).toList();
+          return new Page<>(items, more ? items.get(items.size() - 1).id() : null);
+        });
+  }
+
+  @WithSession
+  public Uni<JobView> get(String tenantId, String id) {
+    return owned(tenantId, id).map(SyncJobAdmin::view);
+  }
+
+  @WithSession
+  public Uni<Page<PendingChange>> pending(String tenantId, String id, String cursor, int limit) {
+    int size = limit(limit);
+    long after = parseCursor(cursor);
+    return owned(tenantId, id)
+        .chain(job -> StagedChange.<StagedChange>find("jobId = ?1 and id > ?2 order by id", id, after).range(0, size).list())
+        .map(rows -> {
+          boolean more = rows.size() > size;
+          var items = rows.stream().limit(size).map(s -> new PendingChange(s.id, s.eventId, s.type, s.resourceId, s.action)).toList();
+          return new Page<>(items, more ? String.valueOf(items.get(items.size() - 1).id()) : null);
+        });
+  }
+
+  /** Applies exactly the blocked job's pending changes, in order, in one transaction with their events. */
+  @WithTransaction
+  public Uni<JobView> resume(String tenantId, String id, Actor actor) {
+    return owned(tenantId, id)
+        .chain(job -> reconciler.withDirectory(tenantId, job.directoryId, tx ->
+            // Re-read under the directory lock: a concurrent resume or cancel may have decided it.
+            Panache.getSession().chain(s -> s.refresh(job)).chain(() -> {
+              requireBlocked(job);
+              return jobs.olderBlocked(job.directoryId, job.id).chain(older -> {
+                if (older != null) {
+                  throw ProblemException.conflict("job " + older.id + " of this directory is blocked too: resume or cancel it first");
+                }
+                String jobId = job.id;
+                return jobs.applyStaged(tx, jobId)
+                    .chain(counters -> jobs.finish(jobId, JobStatus.COMPLETED, counters, actor.id()))
+                    .chain(() -> jobs.audit(tenantId, actor, "sync_job.resumed", jobId, Map.of()))
+                    .chain(() -> SyncJob.<SyncJob>findById(jobId));
+              });
+            })))
+        .map(SyncJobAdmin::view);
+  }
+
+  /** Discards the blocked job's pending changes; none is applied. */
+  @WithTransaction
+  public Uni<JobView> cancel(String tenantId, String id, Actor actor) {
+    return owned(tenantId, id)
+        .chain(job -> reconciler.withDirectory(tenantId, job.directoryId, tx ->
+            Panache.getSession().chain(s -> s.refresh(job)).chain(() -> {
+              requireBlocked(job);
+              return jobs.discard(job.id)
+                  .chain(() -> jobs.finish(job.id, JobStatus.CANCELLED, null, actor.id()))
+                  .chain(() -> jobs.audit(tenantId, actor, "sync_job.cancelled", job.id, Map.of()))
+                  .chain(() -> SyncJob.<SyncJob>findById(job.id));
+            })))
+        .map(SyncJobAdmin::view);
+  }
+
+  private static void requireBlocked(SyncJob job) {
+    if (!JobStatus.BLOCKED.name().equals(job.status)) {
+      throw ProblemException.conflict("job " + job.id + " is " + job.status + ", not BLOCKED");
+    }
+  }
+
+  private Uni<SyncJob> owned(String tenantId, String id) {
+    return SyncJob.<SyncJob>findById(id)
+        .map(job -> {
+          if (job == null || !job.tenantId.equals(tenantId)) {
+            throw ProblemException.notFound("sync job", id);
+          }
+          return job;
+        });
+  }
+
+  @SuppressWarnings("unchecked") // planned is a JSON object written by SyncJobService
+  static JobView view(SyncJob j) {
+    Long duration = j.completedAt == null ? null : Duration.between(j.startedAt, j.completedAt).toMillis();
+    return new JobView(
+        j.id, j.directoryId, j.kind, j.mode, j.status, j.reason, SyncJobService.readCounters(j.counters),
+        j.planned == null ? null : EventJson.read(j.planned, Map.class), j.startedAt, j.completedAt, duration,
+        j.decidedAt, j.decidedBy);
+  }
+
+  private int limit(int requested) {
+    return requested <= 0 ? 50 : Math.min(requested, config.maxPageSize());
+  }
+
+  private static long parseCursor(String cursor) {
+    if (cursor == null) {
+      return 0L;
+    }
+    try {
+      return Long.parseLong(cursor);
+    } catch (NumberFormatException e) {
+      throw ProblemException.badRequest("cursor is not one this API returned");
+    }
+  }
+}

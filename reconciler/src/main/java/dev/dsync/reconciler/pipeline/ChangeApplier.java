@@ -1,0 +1,741 @@
+package dev.dsync.reconciler.pipeline;
+
+import dev.dsync.events.EventJson;
+import dev.dsync.events.EventType;
+import dev.dsync.events.source.GroupDeleted;
+import dev.dsync.events.source.GroupMembershipChanged;
+import dev.dsync.events.source.GroupUpserted;
+import dev.dsync.events.source.MemberRef;
+import dev.dsync.events.source.UserDeleted;
+import dev.dsync.events.source.UserUpserted;
+import dev.dsync.reconciler.conflicts.ConflictResolver;
+import dev.dsync.reconciler.conflicts.ConflictRules;
+import dev.dsync.reconciler.identities.GroupEntity;
+import dev.dsync.reconciler.identities.IdentityEvents;
+import dev.dsync.reconciler.identities.Membership;
+import dev.dsync.reconciler.identities.SourceLink;
+import dev.dsync.reconciler.identities.UserEntity;
+import dev.dsync.reconciler.mapping.Mapper;
+import dev.dsync.reconciler.matching.Dispute;
+import dev.dsync.reconciler.matching.MatchDecision;
+import dev.dsync.reconciler.matching.MatchKey;
+import dev.dsync.reconciler.matching.MatchOutcome;
+import dev.dsync.reconciler.rules.DeprovisioningPolicy;
+import dev.dsync.reconciler.thresholds.ThresholdAction;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Applies one source change to the canonical model of a locked directory: map, filter, match,
+ * resolve conflicts, then persist and emit. Runs inside the caller's transaction.
+ */
+@ApplicationScoped
+public class ChangeApplier {
+
+  /** Staged type of a complete sync's deletion of a user or group it did not see. */
+  public static final String UNSEEN_USER = "dsync.reconciler.unseen.user";
+
+  public static final String UNSEEN_GROUP = "dsync.reconciler.unseen.group";
+
+  /** An administrator's decision for a disputed change. */
+  public record Resolution(UUID linkTo) {
+    public static Resolution createNew() {
+      return new Resolution(null);
+    }
+  }
+
+  public Uni<Outcome> apply(DirectoryTx tx, SourceChange c) {
+    return switch (c.type()) {
+      case SOURCE_USER_UPSERTED -> upsertUser(tx, c, c.data(UserUpserted.class), null);
+      case SOURCE_USER_DELETED -> deleteUser(tx, c.data(UserDeleted.class));
+      case SOURCE_GROUP_UPSERTED -> upsertGroup(tx, c.data(GroupUpserted.class));
+      case SOURCE_GROUP_DELETED -> deleteGroup(tx, c.data(GroupDeleted.class));
+      case SOURCE_GROUP_MEMBERSHIP_CHANGED -> membership(tx, c.data(GroupMembershipChanged.class));
+      default -> Uni.createFrom().item(Outcome.IGNORED);
+    };
+  }
+
+  /** Deprovisions a resource a complete sync did not list. */
+  public Uni<Outcome> applyUnseen(DirectoryTx tx, String type, String resourceId) {
+    boolean user = UNSEEN_USER.equals(type);
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, user ? SourceLink.USER : SourceLink.GROUP, resourceId))
+        .chain(
+            link -> {
+              if (link == null || !link.inScope) {
+                return Uni.createFrom().item(Outcome.UNCHANGED);
+              }
+              return user ? deprovision(tx, link) : removeGroup(tx, link);
+            });
+  }
+
+  // ---------------------------------------------------------------- users
+
+  public Uni<Outcome> upsertUser(DirectoryTx tx, SourceChange c, UserUpserted u, Resolution forced) {
+    if (u.resourceId() == null || u.resource() == null) {
+      throw new RejectedChange("user upsert without resourceId or resource");
+    }
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
+        .chain(
+            link -> {
+              if (link != null && u.sourceVersion() < link.sourceVersion) {
+                tx.staleSeen();
+                return Uni.createFrom().item(Outcome.STALE);
+              }
+              Map<String, Object> mapped = tx.rules.users().map(u.resource());
+              boolean managedHere = link != null && link.inScope;
+              if (!tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
+                if (link != null) {
+                  link.sourceVersion = u.sourceVersion();
+                }
+                return managedHere ? deprovision(tx, link) : Uni.createFrom().item(Outcome.SKIPPED_BY_FILTER);
+              }
+              Uni<UserEntity> existing = link == null ? Uni.createFrom().nullItem() : UserEntity.findById(link.entityId);
+              return existing.chain(
+                  user -> {
+                    if (user == null || user.deleted) {
+                      return correlate(tx, c, u, mapped, link, forced);
+                    }
+                    return update(tx, link, user, u, mapped, false);
+                  });
+            });
+  }
+
+  private static boolean deletedByPolicy(DirectoryTx tx, Map<String, Object> mapped) {
+    return Boolean.FALSE.equals(mapped.get(Mapper.ACTIVE))
+        && tx.rules.rules().deprovisioning().policy() == DeprovisioningPolicy.DELETE;
+  }
+
+  private Uni<Outcome> correlate(
+      DirectoryTx tx, SourceChange c, UserUpserted u, Map<String, Object> mapped, SourceLink link, Resolution forced) {
+    Uni<MatchDecision> decision;
+    if (forced != null) {
+      decision =
+          Uni.createFrom()
+              .item(
+                  forced.linkTo() == null
+                      ? new MatchDecision(MatchOutcome.NEW, null, List.of())
+                      : new MatchDecision(MatchOutcome.MATCHED, null, List.of(forced.linkTo())));
+    } else {
+      decision = match(tx, mapped);
+    }
+    return decision.chain(
+        d ->
+            switch (d.outcome()) {
+              case NEW -> create(tx, u, mapped, link);
+              case MATCHED ->
+                  UserEntity.<UserEntity>findById(d.identityId())
+                      .chain(
+                          user -> {
+                            if (user == null || user.deleted || !user.tenantId.equals(tx.tenantId)) {
+                              return create(tx, u, mapped, link);
+                            }
+                            SourceLink l = link != null ? link : newLink(tx, SourceLink.USER, u.resourceId());
+                            l.entityId = user.id;
+                            Uni<?> persist = link != null ? Uni.createFrom().voidItem() : l.persist();
+                            return persist.chain(() -> update(tx, l, user, u, mapped, true));
+                          });
+              case DISPUTED -> hold(tx, c, u, d);
+            });
+  }
+
+  /** Ordered correlation against the tenant's identities not already fed by this directory. */
+  private Uni<MatchDecision> match(DirectoryTx tx, Map<String, Object> mapped) {
+    Map<MatchKey, List<UUID>> found = MatchDecision.ordered();
+    Uni<Void> chain = flush();
+    for (MatchKey key : tx.rules.rules().correlation()) {
+      String value = key.valueIn(mapped);
+      if (value == null) {
+        continue;
+      }
+      String column =
+          switch (key) {
+            case EXTERNAL_ID -> "external_id";
+            case PRIMARY_EMAIL -> "primary_email";
+            case USER_NAME -> "user_name";
+            case EMPLOYEE_NUMBER -> "employee_number";
+          };
+      chain =
+          chain.chain(
+              () -> {
+                if (found.values().stream().anyMatch(l -> !l.isEmpty())) {
+                  return Uni.createFrom().voidItem(); // an earlier key already decided
+                }
+                return Panache.getSession()
+                    .chain(
+                        s ->
+                            s.createNativeQuery(
+                                    "select u.id from canonical_user u where u.tenant_id = :t and not u.deleted and u."
+                                        + column
+                                        + " = :v and not exists (select 1 from source_link l where l.entity_id = u.id"
+                                        + " and l.directory_id = :d and l.kind = 'User' and l.in_scope) limit 10",
+                                    UUID.class)
+                                .setParameter("t", tx.tenantId)
+                                .setParameter("v", value)
+                                .setParameter("d", tx.directoryId)
+                                .getResultList())
+                    .invoke(ids -> found.put(key, ids))
+                    .replaceWithVoid();
+              });
+    }
+    return chain.map(v -> MatchDecision.decide(found));
+  }
+
+  private Uni<Outcome> create(DirectoryTx tx, UserUpserted u, Map<String, Object> mapped, SourceLink link) {
+    UserEntity user = new UserEntity();
+    user.id = UUID.randomUUID();
+    user.tenantId = tx.tenantId;
+    user.directoryId = tx.directoryId;
+    user.createdAt = Instant.now();
+    user.updatedAt = user.createdAt;
+    ConflictResolver.Merge merge =
+        ConflictResolver.merge(Map.of(), Map.of(), mapped, tx.directoryId, u.sourceVersion(), u.sourceTime(), conflicts(tx));
+    setAttributes(tx, user, merge, u);
+    SourceLink l = link != null ? link : newLink(tx, SourceLink.USER, u.resourceId());
+    l.entityId = user.id;
+    linkApplied(l, u.sourceVersion(), mapped);
+    Uni<?> persistLink = link != null ? Uni.createFrom().voidItem() : l.persist();
+    return user.persist()
+        .chain(() -> persistLink)
+        .invoke(() -> IdentityEvents.user(tx, EventType.USER_CREATED, user, null, List.of()))
+        .chain(() -> resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id))
+        .replaceWith(Outcome.CREATED);
+  }
+
+  private Uni<Outcome> update(
+      DirectoryTx tx, SourceLink link, UserEntity user, UserUpserted u, Map<String, Object> mapped, boolean newlyLinked) {
+    ConflictResolver.Merge merge =
+        ConflictResolver.merge(
+            IdentityEvents.attributes(user.attributes),
+            IdentityEvents.provenance(user.provenance),
+            mapped,
+            tx.directoryId,
+            u.sourceVersion(),
+            u.sourceTime(),
+            conflicts(tx));
+    linkApplied(link, u.sourceVersion(), mapped);
+    String oldState = user.state;
+    setAttributes(tx, user, merge, u);
+    if (!merge.changed()) {
+      return newlyLinked
+          ? resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id).replaceWith(Outcome.UNCHANGED)
+          : Uni.createFrom().item(Outcome.UNCHANGED);
+    }
+    user.updatedAt = Instant.now();
+    Map<String, Object> previous = IdentityEvents.previousAttributes(merge.previous());
+    if (!oldState.equals(user.state)) {
+      previous.put("state", oldState);
+    }
+    return groupIds(user.id)
+        .invoke(groups -> IdentityEvents.user(tx, EventType.USER_UPDATED, user, previous, groups))
+        .chain(() -> newlyLinked ? resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id) : Uni.createFrom().voidItem())
+        .replaceWith(Outcome.UPDATED);
+  }
+
+  private void setAttributes(DirectoryTx tx, UserEntity user, ConflictResolver.Merge merge, UserUpserted u) {
+    Map<String, Object> a = merge.attributes();
+    user.attributes = EventJson.write(a);
+    user.provenance = EventJson.write(merge.provenance());
+    user.raw = EventJson.write(u.resource());
+    user.externalId = text(a.get("externalId"));
+    user.userName = lower(text(a.get("userName")));
+    user.primaryEmail = lower(MatchKey.primaryEmail(a));
+    user.employeeNumber = text(a.get("attributes.employeeNumber"));
+    user.state = Boolean.FALSE.equals(a.get(Mapper.ACTIVE)) ? "INACTIVE" : "ACTIVE";
+    if ("ACTIVE".equals(user.state)) {
+      user.deleteAfter = null;
+    } else if (user.deleteAfter == null
+        && tx.rules.rules().deprovisioning().policy() == DeprovisioningPolicy.DEACTIVATE_THEN_DELETE) {
+      user.deleteAfter = Instant.now().plus(tx.rules.rules().deprovisioning().gracePeriod());
+    }
+  }
+
+  private Uni<Outcome> hold(DirectoryTx tx, SourceChange c, UserUpserted u, MatchDecision d) {
+    return Dispute.<Dispute>find("directoryId = ?1 and resourceId = ?2 and status = 'OPEN'", tx.directoryId, u.resourceId())
+        .firstResult()
+        .chain(
+            open -> {
+              Dispute dispute = open != null ? open : new Dispute();
+              dispute.candidates = EventJson.write(d.candidates());
+              dispute.payload = c.json();
+              dispute.eventType = c.type().type();
+              if (open != null) {
+                return Uni.createFrom().item(Outcome.DISPUTED);
+              }
+              dispute.id = UUID.randomUUID();
+              dispute.tenantId = tx.tenantId;
+              dispute.directoryId = tx.directoryId;
+              dispute.resourceId = u.resourceId();
+              dispute.status = "OPEN";
+              dispute.createdAt = Instant.now();
+              Log.infof("user %s of directory %s matched %d identities on %s: disputed", u.resourceId(), tx.directoryId, d.candidates().size(), d.decidedBy());
+              return dispute.persist().replaceWith(Outcome.DISPUTED);
+            });
+  }
+
+  public Uni<Outcome> deleteUser(DirectoryTx tx, UserDeleted d) {
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
+        .chain(
+            link -> {
+              if (link == null) {
+                return Uni.createFrom().item(Outcome.IGNORED);
+              }
+              if (d.sourceVersion() < link.sourceVersion) {
+                tx.staleSeen();
+                return Uni.createFrom().item(Outcome.STALE);
+              }
+              link.sourceVersion = d.sourceVersion();
+              return link.inScope ? deprovision(tx, link) : Uni.createFrom().item(Outcome.UNCHANGED);
+            });
+  }
+
+  /** A managed source user is gone or out of scope: apply the policy unless another directory still feeds the identity. */
+  private Uni<Outcome> deprovision(DirectoryTx tx, SourceLink link) {
+    link.inScope = false;
+    link.contentHash = null;
+    link.updatedAt = Instant.now();
+    return UserEntity.<UserEntity>findById(link.entityId)
+        .chain(
+            user -> {
+              if (user == null || user.deleted) {
+                return Uni.createFrom().item(Outcome.DELETED);
+              }
+              return SourceLink.count("entityId = ?1 and inScope = true and id <> ?2", user.id, link.id)
+                  .chain(
+                      others -> {
+                        if (others > 0) {
+                          return Uni.createFrom().item(Outcome.DELETED); // still fed by another directory
+                        }
+                        DeprovisioningPolicy policy = tx.rules.rules().deprovisioning().policy();
+                        return policy == DeprovisioningPolicy.DELETE ? hardDelete(tx, user) : deactivate(tx, user);
+                      });
+            });
+  }
+
+  private Uni<Outcome> deactivate(DirectoryTx tx, UserEntity user) {
+    if ("INACTIVE".equals(user.state)) {
+      return Uni.createFrom().item(Outcome.DELETED);
+    }
+    TreeMap<String, Object> attrs = IdentityEvents.attributes(user.attributes);
+    attrs.put(Mapper.ACTIVE, false);
+    user.attributes = EventJson.write(attrs);
+    user.state = "INACTIVE";
+    user.updatedAt = Instant.now();
+    if (tx.rules.rules().deprovisioning().policy() == DeprovisioningPolicy.DEACTIVATE_THEN_DELETE) {
+      user.deleteAfter = Instant.now().plus(tx.rules.rules().deprovisioning().gracePeriod());
+    }
+    Map<String, Object> previous = new HashMap<>();
+    previous.put("state", "ACTIVE");
+    return groupIds(user.id)
+        .invoke(groups -> IdentityEvents.user(tx, EventType.USER_UPDATED, user, previous, groups))
+        .replaceWith(Outcome.DELETED);
+  }
+
+  /** Deletes a canonical user: memberships end with it (the deletion event implies them). */
+  public Uni<Outcome> hardDelete(DirectoryTx tx, UserEntity user) {
+    user.deleted = true;
+    user.deleteAfter = null;
+    user.updatedAt = Instant.now();
+    return Membership.delete("memberId = ?1 and memberType = 'User'", user.id)
+        .invoke(() -> IdentityEvents.user(tx, EventType.USER_DELETED, user, null, null))
+        .replaceWith(Outcome.DELETED);
+  }
+
+  // ---------------------------------------------------------------- groups
+
+  private Uni<Outcome> upsertGroup(DirectoryTx tx, GroupUpserted g) {
+    if (g.resourceId() == null || g.resource() == null) {
+      throw new RejectedChange("group upsert without resourceId or resource");
+    }
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
+        .chain(
+            link -> {
+              if (link != null && g.sourceVersion() < link.sourceVersion) {
+                tx.staleSeen();
+                return Uni.createFrom().item(Outcome.STALE);
+              }
+              Map<String, Object> mapped = tx.rules.groups().map(g.resource());
+              Uni<GroupEntity> existing = link == null ? Uni.createFrom().nullItem() : GroupEntity.findById(link.entityId);
+              return existing.chain(
+                  group -> {
+                    if (group == null || group.deleted) {
+                      return createGroup(tx, g, mapped, link);
+                    }
+                    linkApplied(link, g.sourceVersion(), mapped);
+                    Map<String, Object> old = IdentityEvents.attributes(group.attributes);
+                    if (old.equals(mapped)) {
+                      return Uni.createFrom().item(Outcome.UNCHANGED);
+                    }
+                    Map<String, Object> previous = new HashMap<>();
+                    Set<String> keys = new HashSet<>(old.keySet());
+                    keys.addAll(mapped.keySet());
+                    for (String k : keys) {
+                      if (!Objects.equals(old.get(k), mapped.get(k))) {
+                        previous.put(k, old.get(k));
+                      }
+                    }
+                    setGroup(group, g, mapped);
+                    IdentityEvents.group(tx, EventType.GROUP_UPDATED, group, previous);
+                    return Uni.createFrom().item(Outcome.UPDATED);
+                  });
+            });
+  }
+
+  private Uni<Outcome> createGroup(DirectoryTx tx, GroupUpserted g, Map<String, Object> mapped, SourceLink link) {
+    GroupEntity group = new GroupEntity();
+    group.id = UUID.randomUUID();
+    group.tenantId = tx.tenantId;
+    group.directoryId = tx.directoryId;
+    group.createdAt = Instant.now();
+    setGroup(group, g, mapped);
+    SourceLink l = link != null ? link : newLink(tx, SourceLink.GROUP, g.resourceId());
+    l.entityId = group.id;
+    linkApplied(l, g.sourceVersion(), mapped);
+    Uni<?> persistLink = link != null ? Uni.createFrom().voidItem() : l.persist();
+    return group.persist()
+        .chain(() -> persistLink)
+        .invoke(() -> IdentityEvents.group(tx, EventType.GROUP_CREATED, group, null))
+        .chain(() -> resolvePendingGroup(tx, g.resourceId(), group))
+        .chain(() -> resolvePendingMembers(tx, g.resourceId(), SourceLink.GROUP, group.id))
+        .replaceWith(Outcome.CREATED);
+  }
+
+  private static void setGroup(GroupEntity group, GroupUpserted g, Map<String, Object> mapped) {
+    group.attributes = EventJson.write(mapped);
+    group.externalId = text(mapped.get("externalId"));
+    group.displayName = text(mapped.get("displayName"));
+    group.raw = EventJson.write(g.resource());
+    group.updatedAt = Instant.now();
+  }
+
+  private Uni<Outcome> deleteGroup(DirectoryTx tx, GroupDeleted d) {
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, d.resourceId()))
+        .chain(
+            link -> {
+              if (link == null) {
+                return Uni.createFrom().item(Outcome.IGNORED);
+              }
+              if (d.sourceVersion() < link.sourceVersion) {
+                tx.staleSeen();
+                return Uni.createFrom().item(Outcome.STALE);
+              }
+              link.sourceVersion = d.sourceVersion();
+              return link.inScope ? removeGroup(tx, link) : Uni.createFrom().item(Outcome.UNCHANGED);
+            });
+  }
+
+  private Uni<Outcome> removeGroup(DirectoryTx tx, SourceLink link) {
+    link.inScope = false;
+    link.contentHash = null;
+    return GroupEntity.<GroupEntity>findById(link.entityId)
+        .chain(
+            group -> {
+              if (group == null || group.deleted) {
+                return Uni.createFrom().item(Outcome.DELETED);
+              }
+              group.deleted = true;
+              group.updatedAt = Instant.now();
+              return Membership.delete(
+                      "directoryId = ?1 and (groupResourceId = ?2 or (memberResourceId = ?2 and memberType = 'Group'))",
+                      tx.directoryId,
+                      link.resourceId)
+                  .invoke(() -> IdentityEvents.group(tx, EventType.GROUP_DELETED, group, null))
+                  .replaceWith(Outcome.DELETED);
+            });
+  }
+
+  // ---------------------------------------------------------------- memberships
+
+  private Uni<Outcome> membership(DirectoryTx tx, GroupMembershipChanged m) {
+    if (m.groupId() == null) {
+      throw new RejectedChange("membership change without groupId");
+    }
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
+        .chain(
+            groupLink -> {
+              if (groupLink != null && m.sourceVersion() < groupLink.sourceVersion) {
+                tx.staleSeen();
+                return Uni.createFrom().item(Outcome.STALE);
+              }
+              if (groupLink != null) {
+                groupLink.sourceVersion = m.sourceVersion();
+              }
+              return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, m.groupId())
+                  .chain(current -> applyDelta(tx, m, groupLink, current));
+            });
+  }
+
+  private Uni<Outcome> applyDelta(DirectoryTx tx, GroupMembershipChanged m, SourceLink groupLink, List<Membership> current) {
+    Map<String, Membership> byMember = new LinkedHashMap<>();
+    current.forEach(r -> byMember.put(r.memberResourceId, r));
+    List<MemberRef> added = m.added() == null ? List.of() : m.added();
+    Set<String> addedIds = new HashSet<>();
+    added.forEach(r -> addedIds.add(r.value()));
+    List<Membership> toRemove = new ArrayList<>();
+    if (m.replaced()) {
+      byMember.values().stream().filter(r -> !addedIds.contains(r.memberResourceId)).forEach(toRemove::add);
+    }
+    if (m.removed() != null) {
+      for (MemberRef r : m.removed()) {
+        Membership row = byMember.get(r.value());
+        if (row != null && !toRemove.contains(row)) {
+          toRemove.add(row);
+        }
+      }
+    }
+    List<MemberRef> toAdd = added.stream().filter(r -> r.value() != null && !byMember.containsKey(r.value())).distinct().toList();
+    if (toAdd.isEmpty() && toRemove.isEmpty()) {
+      return Uni.createFrom().item(Outcome.UNCHANGED);
+    }
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (Membership row : toRemove) {
+      chain = chain.chain(() -> removeMember(tx, row));
+    }
+    for (MemberRef ref : toAdd) {
+      chain = chain.chain(() -> addMember(tx, m.groupId(), groupLink, ref));
+    }
+    return chain.replaceWith(Outcome.UPDATED);
+  }
+
+  private Uni<Void> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {
+    String type = "Group".equals(ref.type()) ? SourceLink.GROUP : SourceLink.USER;
+    Membership row = new Membership();
+    row.id = Membership.key(tx.directoryId, groupResourceId, ref.value());
+    row.directoryId = tx.directoryId;
+    row.tenantId = tx.tenantId;
+    row.groupResourceId = groupResourceId;
+    row.memberResourceId = ref.value();
+    row.memberType = type;
+    row.groupId = groupLink != null && groupLink.inScope ? groupLink.entityId : null;
+    Uni<Boolean> cyclic =
+        SourceLink.GROUP.equals(type) ? closesCycle(tx, groupResourceId, ref.value()) : Uni.createFrom().item(false);
+    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, type, ref.value()))
+        .chain(
+            memberLink -> {
+              row.memberId = memberLink != null && memberLink.inScope ? memberLink.entityId : null;
+              return cyclic;
+            })
+        .chain(
+            cycle -> {
+              row.cyclic = cycle;
+              if (cycle) {
+                tx.counters.cycle();
+                Log.warnf("directory %s: group %s in group %s closes a cycle; kept and reported", tx.directoryId, ref.value(), groupResourceId);
+              }
+              return row.persist();
+            })
+        .chain(() -> emitAdded(tx, row));
+  }
+
+  /** True if {@code groupResourceId} is already reachable below {@code memberGroupResourceId}. */
+  private Uni<Boolean> closesCycle(DirectoryTx tx, String groupResourceId, String memberGroupResourceId) {
+    if (groupResourceId.equals(memberGroupResourceId)) {
+      return Uni.createFrom().item(true);
+    }
+    // UNION (not UNION ALL) discards rows already seen, so the recursion ends even on existing cycles.
+    return flush()
+        .chain(Panache::getSession)
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "with recursive below(id) as (select cast(:m as text) union select m.member_resource_id from membership m"
+                            + " join below b on m.group_resource_id = b.id where m.directory_id = :d and m.member_type = 'Group'"
+                            + " and not m.cyclic) select count(*) from below where id = :g",
+                        Long.class)
+                    .setParameter("m", memberGroupResourceId)
+                    .setParameter("d", tx.directoryId)
+                    .setParameter("g", groupResourceId)
+                    .getSingleResult())
+        .map(n -> n > 0);
+  }
+
+  private Uni<Void> emitAdded(DirectoryTx tx, Membership row) {
+    if (!SourceLink.USER.equals(row.memberType) || row.groupId == null || row.memberId == null || row.emitted) {
+      return Uni.createFrom().voidItem();
+    }
+    row.emitted = true;
+    return membershipEvent(tx, EventType.GROUP_USER_ADDED, row.groupId, row.memberId);
+  }
+
+  private Uni<Void> removeMember(DirectoryTx tx, Membership row) {
+    boolean emitted = row.emitted;
+    UUID group = row.groupId;
+    UUID user = row.memberId;
+    return row.delete().chain(() -> emitted ? membershipEvent(tx, EventType.GROUP_USER_REMOVED, group, user) : Uni.createFrom().voidItem());
+  }
+
+  private Uni<Void> membershipEvent(DirectoryTx tx, EventType type, UUID groupId, UUID userId) {
+    return GroupEntity.<GroupEntity>findById(groupId)
+        .chain(g -> UserEntity.<UserEntity>findById(userId).map(u -> new Object[] {g, u}))
+        .chain(
+            pair ->
+                groupIds(userId)
+                    .invoke(groups -> {
+                      if (pair[0] != null && pair[1] != null) {
+                        IdentityEvents.membership(tx, type, (GroupEntity) pair[0], (UserEntity) pair[1], groups);
+                      }
+                    }))
+        .replaceWithVoid();
+  }
+
+  /** A member that became known: fill in its canonical id and publish the memberships now complete. */
+  private Uni<Void> resolvePendingMembers(DirectoryTx tx, String resourceId, String type, UUID entityId) {
+    return Membership.<Membership>list(
+            "directoryId = ?1 and memberResourceId = ?2 and memberType = ?3", tx.directoryId, resourceId, type)
+        .chain(
+            rows -> {
+              Uni<Void> chain = Uni.createFrom().voidItem();
+              for (Membership row : rows) {
+                if (entityId.equals(row.memberId)) {
+                  continue;
+                }
+                row.memberId = entityId;
+                row.emitted = false;
+                chain = chain.chain(() -> emitAdded(tx, row));
+              }
+              return chain;
+            });
+  }
+
+  private Uni<Void> resolvePendingGroup(DirectoryTx tx, String groupResourceId, GroupEntity group) {
+    return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, groupResourceId)
+        .chain(
+            rows -> {
+              Uni<Void> chain = Uni.createFrom().voidItem();
+              for (Membership row : rows) {
+                if (group.id.equals(row.groupId)) {
+                  continue;
+                }
+                row.groupId = group.id;
+                row.emitted = false;
+                chain = chain.chain(() -> emitAdded(tx, row));
+              }
+              return chain;
+            });
+  }
+
+  /** Direct group ids of a user, for its state record. */
+  private Uni<List<String>> groupIds(UUID userId) {
+    return flush()
+        .chain(Panache::getSession)
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "select distinct cast(m.group_id as text) from membership m where m.member_id = :u"
+                            + " and m.member_type = 'User' and m.group_id is not null order by 1",
+                        String.class)
+                    .setParameter("u", userId)
+                    .getResultList());
+  }
+
+  // ---------------------------------------------------------------- planning
+
+  /** What applying a change would do, for thresholds; null for changes thresholds do not count. */
+  public Uni<ThresholdAction> classify(DirectoryTx tx, String type, String resourceId, String json) {
+    if (UNSEEN_USER.equals(type) || UNSEEN_GROUP.equals(type)) {
+      return Uni.createFrom().item(ThresholdAction.DELETED);
+    }
+    EventType t = EventType.of(type);
+    return switch (t) {
+      case SOURCE_USER_UPSERTED -> {
+        UserUpserted u = EventJson.read(json, UserUpserted.class);
+        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
+            .map(
+                link -> {
+                  if (link != null && u.sourceVersion() < link.sourceVersion) {
+                    return null;
+                  }
+                  Map<String, Object> mapped = tx.rules.users().map(u.resource());
+                  boolean managed = link != null && link.inScope;
+                  if (!tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
+                    return managed ? ThresholdAction.DELETED : null;
+                  }
+                  if (!managed) {
+                    return ThresholdAction.INSERTED;
+                  }
+                  return hash(mapped).equals(link.contentHash) ? null : ThresholdAction.UPDATED;
+                });
+      }
+      case SOURCE_GROUP_UPSERTED -> {
+        GroupUpserted g = EventJson.read(json, GroupUpserted.class);
+        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
+            .map(
+                link -> {
+                  if (link == null || !link.inScope) {
+                    return ThresholdAction.INSERTED;
+                  }
+                  return hash(tx.rules.groups().map(g.resource())).equals(link.contentHash) ? null : ThresholdAction.UPDATED;
+                });
+      }
+      case SOURCE_USER_DELETED, SOURCE_GROUP_DELETED -> {
+        String kind = t == EventType.SOURCE_USER_DELETED ? SourceLink.USER : SourceLink.GROUP;
+        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, kind, resourceId))
+            .map(link -> link != null && link.inScope ? ThresholdAction.DELETED : null);
+      }
+      default -> Uni.createFrom().nullItem();
+    };
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private static ConflictRules conflicts(DirectoryTx tx) {
+    return tx.rules.rules().conflicts();
+  }
+
+  private static SourceLink newLink(DirectoryTx tx, String kind, String resourceId) {
+    SourceLink l = new SourceLink();
+    l.id = SourceLink.key(tx.directoryId, kind, resourceId);
+    l.directoryId = tx.directoryId;
+    l.kind = kind;
+    l.resourceId = resourceId;
+    l.tenantId = tx.tenantId;
+    l.inScope = true;
+    l.updatedAt = Instant.now();
+    return l;
+  }
+
+  private static void linkApplied(SourceLink l, long sourceVersion, Map<String, Object> mapped) {
+    l.sourceVersion = Math.max(l.sourceVersion, sourceVersion);
+    l.contentHash = hash(mapped);
+    l.inScope = true;
+    l.updatedAt = Instant.now();
+  }
+
+  /** Hash of mapped values, so a staged job can tell an update from a no-op without loading the entity. */
+  static String hash(Map<String, Object> mapped) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-256").digest(EventJson.write(mapped).getBytes(StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static Uni<Void> flush() {
+    return Panache.getSession().chain(s -> s.flush());
+  }
+
+  private static String text(Object v) {
+    return v == null ? null : v.toString();
+  }
+
+  private static String lower(String v) {
+    return v == null ? null : v.toLowerCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,61 @@
+package dev.dsync.reconciler.pipeline;
+
+import dev.dsync.platform.outbox.OutboxMessage;
+import dev.dsync.reconciler.rules.CompiledRules;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one transaction knows about one directory it holds locked: tenant, rules, the next
+ * sequence, outgoing events not yet appended, and counters. Not thread-safe: one per transaction.
+ */
+public final class DirectoryTx {
+
+  public final String tenantId;
+  public final String directoryId;
+  public final CompiledRules rules;
+  private long sequence;
+  private long stale;
+  private final List<OutboxMessage> out = new ArrayList<>();
+  /** Where outcomes are counted: the job being applied, or the batch. */
+  public Counters counters = new Counters();
+
+  public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence) {
+    this.tenantId = tenantId;
+    this.directoryId = directoryId;
+    this.rules = rules;
+    this.sequence = sequence;
+  }
+
+  /** The next per-directory sequence number for an identity event. */
+  public long nextSequence() {
+    return ++sequence;
+  }
+
+  public long sequence() {
+    return sequence;
+  }
+
+  public void emit(OutboxMessage message) {
+    out.add(message);
+  }
+
+  public void staleSeen() {
+    stale++;
+  }
+
+  public long stale() {
+    return stale;
+  }
+
+  /** The events emitted since the last drain, in order; clears them. */
+  public List<OutboxMessage> drain() {
+    List<OutboxMessage> copy = List.copyOf(out);
+    out.clear();
+    return copy;
+  }
+
+  public void resetStale() {
+    stale = 0;
+  }
+}

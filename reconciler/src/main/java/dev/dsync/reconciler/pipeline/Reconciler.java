@@ -1,0 +1,277 @@
+package dev.dsync.reconciler.pipeline;
+
+import dev.dsync.events.EventType;
+import dev.dsync.events.identity.DirectoryEventData;
+import dev.dsync.events.source.DirectoryChanged;
+import dev.dsync.events.source.GroupDeleted;
+import dev.dsync.events.source.GroupMembershipChanged;
+import dev.dsync.events.source.GroupUpserted;
+import dev.dsync.events.source.SyncJobCompleted;
+import dev.dsync.events.source.SyncJobFailed;
+import dev.dsync.events.source.SyncJobStarted;
+import dev.dsync.events.source.UserDeleted;
+import dev.dsync.events.source.UserUpserted;
+import dev.dsync.platform.inbox.Inbox;
+import dev.dsync.platform.outbox.Outbox;
+import dev.dsync.platform.outbox.OutboxMessage;
+import dev.dsync.reconciler.config.ReconcilerConfig;
+import dev.dsync.reconciler.directories.Directories;
+import dev.dsync.reconciler.directories.DirectoryState;
+import dev.dsync.reconciler.jobs.SyncJobService;
+import dev.dsync.reconciler.rules.RulesService;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The pipeline's entry: applies a batch of source changes in one transaction together with their
+ * processed-event ids (inbox) and the identity events they cause (outbox), in order. A batch that
+ * fails is retried change by change; a change that can never apply is kept in failed_event.
+ */
+@ApplicationScoped
+public class Reconciler {
+
+  private final Inbox inbox;
+  private final Outbox outbox;
+  private final Directories directories;
+  private final RulesService rules;
+  private final ChangeApplier applier;
+  private final SyncJobService jobs;
+  private final ReconcilerConfig config;
+  private final MeterRegistry registry;
+
+  public Reconciler(
+      Inbox inbox, Outbox outbox, Directories directories, RulesService rules, ChangeApplier applier,
+      SyncJobService jobs, ReconcilerConfig config, MeterRegistry registry) {
+    this.inbox = inbox;
+    this.outbox = outbox;
+    this.directories = directories;
+    this.rules = rules;
+    this.applier = applier;
+    this.jobs = jobs;
+    this.config = config;
+    this.registry = registry;
+  }
+
+  /** A consumed record: a parsed change, or why it could not be parsed. */
+  public record Received(UUID eventId, SourceChange change, String rejection, String tenantId, String directoryId, String type, String raw) {
+    public static Received ok(SourceChange c) {
+      return new Received(c.eventId(), c, null, c.tenantId(), c.directoryId(), c.type().type(), null);
+    }
+  }
+
+  /** Applies the batch; answers only once everything it did is committed. */
+  public Uni<Void> process(List<Received> batch) {
+    return Panache.withTransaction(() -> applyAll(batch))
+        .onFailure()
+        .recoverWithUni(
+            failure -> {
+              if (batch.size() == 1) {
+                return recordOrRethrow(batch.get(0), failure);
+              }
+              Log.debugf("batch of %d failed (%s); retrying one by one", batch.size(), failure.toString());
+              Uni<Void> chain = Uni.createFrom().voidItem();
+              for (Received r : batch) {
+                chain = chain.chain(() -> Panache.withTransaction(() -> applyAll(List.of(r))).onFailure().recoverWithUni(f -> recordOrRethrow(r, f)));
+              }
+              return chain;
+            });
+  }
+
+  private Uni<Void> applyAll(List<Received> batch) {
+    Map<String, DirectoryTx> open = new LinkedHashMap<>();
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (Received r : batch) {
+      chain = chain.chain(() -> one(open, r));
+    }
+    return chain.chain(() -> finish(open.values()));
+  }
+
+  private Uni<Void> finish(Iterable<DirectoryTx> txs) {
+    Uni<Void> chain = Uni.createFrom().voidItem();
+    for (DirectoryTx tx : txs) {
+      chain = chain.chain(() -> commitDirectory(tx));
+    }
+    return chain;
+  }
+
+  /** Writes a directory's sequence and appends its events; call last in the transaction. */
+  public Uni<Void> commitDirectory(DirectoryTx tx) {
+    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> outbox.appendAll(tx.drain()));
+  }
+
+  private Uni<Void> one(Map<String, DirectoryTx> open, Received r) {
+    if (r.change() == null) {
+      throw new RejectedChange(r.rejection());
+    }
+    SourceChange c = r.change();
+    return inbox
+        .firstDelivery(config.groupId(), c.eventId())
+        .chain(
+            first -> {
+              if (!first) {
+                count(Outcome.IGNORED);
+                return Uni.createFrom().voidItem();
+              }
+              return directory(open, c.tenantId(), c.directoryId()).chain(tx -> route(tx, c)).invoke(this::count).replaceWithVoid();
+            });
+  }
+
+  /** Locks the directory once per transaction and loads its current rules. */
+  public Uni<DirectoryTx> directory(Map<String, DirectoryTx> open, String tenantId, String directoryId) {
+    DirectoryTx known = open.get(directoryId);
+    if (known != null) {
+      if (!known.tenantId.equals(tenantId)) {
+        throw new RejectedChange("directory " + directoryId + " belongs to another tenant");
+      }
+      return Uni.createFrom().item(known);
+    }
+    return directories
+        .lock(tenantId, directoryId)
+        .chain(
+            locked -> {
+              if (locked == null) {
+                throw new RejectedChange("directory " + directoryId + " belongs to another tenant");
+              }
+              return rules.current(directoryId).map(compiled -> new DirectoryTx(tenantId, directoryId, compiled, locked.sequence()));
+            })
+        .invoke(tx -> open.put(directoryId, tx));
+  }
+
+  private Uni<Outcome> route(DirectoryTx tx, SourceChange c) {
+    return switch (c.type()) {
+      case SOURCE_SYNC_JOB_STARTED -> jobs.started(tx, c.data(SyncJobStarted.class)).replaceWith(Outcome.IGNORED);
+      case SOURCE_SYNC_JOB_COMPLETED -> jobs.completed(tx, c.data(SyncJobCompleted.class)).replaceWith(Outcome.IGNORED);
+      case SOURCE_SYNC_JOB_FAILED -> jobs.failed(tx, c.data(SyncJobFailed.class)).replaceWith(Outcome.IGNORED);
+      case SOURCE_DIRECTORY_CHANGED -> directoryChanged(tx, c.data(DirectoryChanged.class));
+      default -> change(tx, c);
+    };
+  }
+
+  private Uni<Outcome> change(DirectoryTx tx, SourceChange c) {
+    String jobId = jobId(c);
+    String resourceId = resourceId(c);
+    Uni<Boolean> staged = jobId == null ? Uni.createFrom().item(false) : jobs.stageIfRunning(tx, c, jobId, resourceId);
+    return staged.chain(
+        s -> {
+          if (s) {
+            return Uni.createFrom().item(Outcome.STAGED);
+          }
+          return jobs.holdPush(tx, c, resourceId).chain(held -> held ? Uni.createFrom().item(Outcome.STAGED) : applier.apply(tx, c));
+        });
+  }
+
+  private Uni<Outcome> directoryChanged(DirectoryTx tx, DirectoryChanged d) {
+    EventType type =
+        switch (d.change()) {
+          case CREATED, ACTIVATED -> EventType.DIRECTORY_ACTIVATED;
+          case DEACTIVATED -> EventType.DIRECTORY_DEACTIVATED;
+          case DELETED -> EventType.DIRECTORY_DELETED;
+          case UPDATED -> null;
+        };
+    return DirectoryState.<DirectoryState>findById(tx.directoryId)
+        .invoke(
+            state -> {
+              state.name = d.name();
+              if (d.state() != null) {
+                state.status = d.state().name();
+              }
+              if (type != null) {
+                long seq = tx.nextSequence();
+                tx.emit(
+                    OutboxMessage.of(
+                        type, tx.directoryId, tx.tenantId, tx.directoryId, tx.directoryId,
+                        new DirectoryEventData(seq, tx.directoryId, tx.tenantId, d.name(), d.state() == null ? null : d.state().name())));
+              }
+            })
+        .replaceWith(Outcome.IGNORED);
+  }
+
+  private Uni<Void> recordOrRethrow(Received r, Throwable failure) {
+    if (!poison(failure)) {
+      return Uni.createFrom().failure(failure);
+    }
+    Log.warnf("source event %s (%s) cannot be applied: %s", r.eventId(), r.type(), failure.getMessage());
+    count(Outcome.FAILED);
+    return Panache.withTransaction(
+        () ->
+            inbox
+                .firstDelivery(config.groupId(), r.eventId())
+                .chain(
+                    first ->
+                        !first
+                            ? Uni.createFrom().voidItem()
+                            : Panache.getSession()
+                                .chain(
+                                    s ->
+                                        s.createNativeQuery(
+                                                "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload)"
+                                                    + " values (:id, :t, :d, :type, :reason, :payload) on conflict do nothing")
+                                            .setParameter("id", r.eventId())
+                                            .setParameter("t", r.tenantId())
+                                            .setParameter("d", r.directoryId())
+                                            .setParameter("type", r.type())
+                                            .setParameter("reason", String.valueOf(failure.getMessage()))
+                                            .setParameter("payload", r.change() != null ? r.change().json() : r.raw())
+                                            .executeUpdate())
+                                .replaceWithVoid()));
+  }
+
+  /** Failures that retrying cannot fix: the change itself is wrong. Anything else (database, broker) is retried. */
+  private static boolean poison(Throwable f) {
+    return f instanceof RejectedChange
+        || f instanceof IllegalArgumentException
+        || f instanceof NullPointerException
+        || f instanceof ClassCastException
+        || f instanceof java.io.UncheckedIOException;
+  }
+
+  private void count(Outcome o) {
+    registry.counter("dsync.reconciler.changes", "outcome", o.name().toLowerCase()).increment();
+  }
+
+  static String jobId(SourceChange c) {
+    Object d = c.data();
+    if (d instanceof UserUpserted u) {
+      return u.jobId();
+    } else if (d instanceof UserDeleted u) {
+      return u.jobId();
+    } else if (d instanceof GroupUpserted g) {
+      return g.jobId();
+    } else if (d instanceof GroupDeleted g) {
+      return g.jobId();
+    } else if (d instanceof GroupMembershipChanged m) {
+      return m.jobId();
+    }
+    return null;
+  }
+
+  static String resourceId(SourceChange c) {
+    Object d = c.data();
+    if (d instanceof UserUpserted u) {
+      return u.resourceId();
+    } else if (d instanceof UserDeleted u) {
+      return u.resourceId();
+    } else if (d instanceof GroupUpserted g) {
+      return g.resourceId();
+    } else if (d instanceof GroupDeleted g) {
+      return g.resourceId();
+    } else if (d instanceof GroupMembershipChanged m) {
+      return m.groupId();
+    }
+    return null;
+  }
+
+  /** For admin operations: runs {@code work} on a freshly locked directory and commits its events. */
+  public <T> Uni<T> withDirectory(String tenantId, String directoryId, Function<DirectoryTx, Uni<T>> work) {
+    Map<String, DirectoryTx> open = new LinkedHashMap<>();
+    return directory(open, tenantId, directoryId).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
+  }
+}

@@ -1,0 +1,54 @@
+package dev.dsync.reconciler.pipeline;
+
+import dev.dsync.events.DsyncEvent;
+import dev.dsync.events.EventJson;
+import dev.dsync.events.EventType;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+
+/** One source event as the reconciler handles it: envelope, parsed data and the raw JSON (for staging). */
+public record SourceChange(
+    UUID eventId, EventType type, String tenantId, String directoryId, Object data, String json) {
+
+  /** Reads a consumed record; throws {@link RejectedChange} for one that cannot be a source change. */
+  public static SourceChange from(DsyncEvent event) {
+    UUID id;
+    try {
+      id = UUID.fromString(event.id());
+    } catch (IllegalArgumentException e) {
+      throw new RejectedChange("ce_id is not a UUID");
+    }
+    String json = event.data() == null ? "" : new String(event.data(), StandardCharsets.UTF_8);
+    return of(id, event.type(), event.tenantId(), event.directoryId(), json);
+  }
+
+  /** Rebuilds a change from its stored parts (a staged or disputed change). */
+  public static SourceChange of(UUID id, String type, String tenantId, String directoryId, String json) {
+    EventType t;
+    try {
+      t = EventType.of(type);
+    } catch (IllegalArgumentException e) {
+      throw new RejectedChange("unknown event type " + type);
+    }
+    if (t.topic() != dev.dsync.events.Topic.SOURCE_CHANGES) {
+      throw new RejectedChange("not a source change: " + type);
+    }
+    if (tenantId == null || tenantId.isBlank() || directoryId == null || directoryId.isBlank()) {
+      throw new RejectedChange("source changes need ce_tenantid and ce_directoryid");
+    }
+    Object data;
+    try {
+      data = EventJson.read(json, t.dataClass());
+    } catch (RuntimeException e) {
+      throw new RejectedChange("data does not match " + type);
+    }
+    if (data == null) {
+      throw new RejectedChange("no data");
+    }
+    return new SourceChange(id, t, tenantId, directoryId, data, json);
+  }
+
+  public <T> T data(Class<T> type) {
+    return type.cast(data);
+  }
+}

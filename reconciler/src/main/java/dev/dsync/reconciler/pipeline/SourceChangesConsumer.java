@@ -1,0 +1,198 @@
+package dev.dsync.reconciler.pipeline;
+
+import dev.dsync.events.DsyncEvent;
+import dev.dsync.reconciler.config.ReconcilerConfig;
+import dev.dsync.reconciler.identities.GraceSweeper;
+import io.quarkus.logging.Log;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.vertx.VertxContextSupport;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Consumes dsync.source.changes with a plain Kafka consumer on its own thread: poll a batch, apply
+ * it in one PostgreSQL transaction (effects, inbox ids, outbox events), then commit the offsets.
+ * Offsets are committed only after the transaction, so a crash in between re-delivers the batch
+ * and the inbox skips what was applied. A plain consumer (not {@code @Incoming}) so that a batch
+ * is one transaction and the commit point is explicit.
+ */
+@ApplicationScoped
+public class SourceChangesConsumer {
+
+  private final ReconcilerConfig config;
+  private final Reconciler reconciler;
+  private final GraceSweeper sweeper;
+  private final Instance<ConsumerCheckpoint> checkpoints;
+  private final String bootstrap;
+  private volatile boolean running;
+  private volatile KafkaConsumer<String, byte[]> consumer;
+  private Thread thread;
+
+  public SourceChangesConsumer(
+      ReconcilerConfig config,
+      Reconciler reconciler,
+      GraceSweeper sweeper,
+      Instance<ConsumerCheckpoint> checkpoints,
+      @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
+    this.config = config;
+    this.reconciler = reconciler;
+    this.sweeper = sweeper;
+    this.checkpoints = checkpoints;
+    this.bootstrap = bootstrap;
+  }
+
+  void onStart(@Observes StartupEvent event) {
+    if (config.consumerEnabled()) {
+      start();
+    }
+  }
+
+  void onStop(@Observes ShutdownEvent event) {
+    stop();
+  }
+
+  /** Starts consuming from the group's committed offsets; idempotent. */
+  public synchronized void start() {
+    if (running) {
+      return;
+    }
+    running = true;
+    thread = new Thread(this::run, "reconciler-source-consumer");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /** Stops after the batch under way; its offsets are committed only if it finished. */
+  public synchronized void stop() {
+    running = false;
+    KafkaConsumer<String, byte[]> c = consumer;
+    if (c != null) {
+      c.wakeup();
+    }
+    if (thread != null && thread != Thread.currentThread()) {
+      try {
+        thread.join(30_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  public boolean running() {
+    return running;
+  }
+
+  private void run() {
+    Map<String, Object> props = new HashMap<>();
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatch());
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, "reconciler-" + UUID.randomUUID().toString().substring(0, 8));
+    long nextSweep = 0;
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      consumer = c;
+      c.subscribe(List.of(config.sourceTopic()));
+      while (running) {
+        ConsumerRecords<String, byte[]> records = c.poll(config.pollTimeout());
+        if (!records.isEmpty()) {
+          List<Reconciler.Received> batch = new ArrayList<>(records.count());
+          Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+          for (ConsumerRecord<String, byte[]> r : records) {
+            batch.add(parse(r));
+            offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+          }
+          if (!applyUntilDone(batch)) {
+            return; // stopping: the batch was not committed and will be re-delivered
+          }
+          List<UUID> ids = batch.stream().map(Reconciler.Received::eventId).toList();
+          for (ConsumerCheckpoint checkpoint : checkpoints) {
+            checkpoint.committed(ids);
+          }
+          c.commitSync(offsets);
+        }
+        if (System.currentTimeMillis() >= nextSweep) {
+          nextSweep = System.currentTimeMillis() + config.graceSweepInterval().toMillis();
+          sweep();
+        }
+      }
+    } catch (WakeupException e) {
+      // stop() woke the poll
+    } catch (RuntimeException e) {
+      Log.errorf(e, "source consumer stopped: %s", e.getMessage());
+    } finally {
+      consumer = null;
+      running = false;
+    }
+  }
+
+  /** Retries a batch until it commits (transient failures) or the consumer stops; true if committed. */
+  private boolean applyUntilDone(List<Reconciler.Received> batch) {
+    while (running) {
+      try {
+        VertxContextSupport.subscribeAndAwait(() -> reconciler.process(batch));
+        return true;
+      } catch (Throwable t) {
+        Log.warnf("applying %d source changes failed, retrying: %s", batch.size(), t.toString());
+        LockSupport.parkNanos(config.retryBackoff().toNanos());
+      }
+    }
+    return false;
+  }
+
+  private void sweep() {
+    try {
+      VertxContextSupport.subscribeAndAwait(sweeper::sweep);
+    } catch (Throwable t) {
+      Log.warnf("grace-period sweep failed: %s", t.toString());
+    }
+  }
+
+  static Reconciler.Received parse(ConsumerRecord<String, byte[]> r) {
+    String raw = r.value() == null ? null : new String(r.value(), StandardCharsets.UTF_8);
+    String fallbackId = UUID.nameUUIDFromBytes((r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8)).toString();
+    DsyncEvent event;
+    try {
+      event = DsyncEvent.from(r);
+    } catch (RuntimeException e) {
+      return new Reconciler.Received(UUID.fromString(fallbackId), null, "not a CloudEvent: " + e.getMessage(), null, null, null, raw);
+    }
+    try {
+      return Reconciler.Received.ok(SourceChange.from(event));
+    } catch (RejectedChange e) {
+      UUID id;
+      try {
+        id = UUID.fromString(event.id());
+      } catch (IllegalArgumentException bad) {
+        id = UUID.fromString(fallbackId);
+      }
+      return new Reconciler.Received(id, null, e.getMessage(), event.tenantId(), event.directoryId(), event.type(), raw);
+    }
+  }
+
+  /** For tests and operators: how long a poll waits. */
+  Duration pollTimeout() {
+    return config.pollTimeout();
+  }
+}

@@ -1,0 +1,113 @@
+package dev.dsync.reconciler.pipeline;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dsync.devstack.DevstackTestResource;
+import dev.dsync.events.source.MemberRef;
+import dev.dsync.reconciler.IdentityProbe;
+import dev.dsync.reconciler.Source;
+import dev.dsync.reconciler.Tokens;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class GroupsAndIsolationTest {
+
+  @Test
+  void nested_groups_give_effective_memberships_and_a_cycle_is_reported_not_looped() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      // The membership arrives before the user: it is published once both ends exist.
+      src.upsertGroup("g1", "All");
+      src.upsertGroup("g2", "Eng");
+      src.upsertGroup("g3", "Platform");
+      src.members("g3", List.of(new MemberRef("u1", "User")), List.of());
+      src.upsertUser(Source.user("u1", "u1@x.test", "U", "One", "u1@x.test", true, null), 1, null);
+      src.members("g1", List.of(new MemberRef("g2", "Group")), List.of());
+      src.members("g2", List.of(new MemberRef("g3", "Group")), List.of());
+      src.members("g3", List.of(new MemberRef("g1", "Group")), List.of());
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.user_added").size() == 1);
+      Map<String, String> groupIds = probe.events(src.directory, "dsync.group.created").stream()
+          .collect(Collectors.toMap(e -> e.data().path("group").path("displayName").asText(), e -> e.data().path("group").path("id").asText()));
+      String userId = probe.events(src.directory, "dsync.user.created").get(0).data().path("user").path("id").asText();
+      IdentityProbe.Seen added = probe.events(src.directory, "dsync.group.user_added").get(0);
+      assertThat(added.data().path("group").path("id").asText()).isEqualTo(groupIds.get("Platform"));
+      assertThat(added.data().path("user").path("id").asText()).isEqualTo(userId);
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> given().auth().oauth2(token).get("/api/v1/groups/" + groupIds.get("Platform"))
+          .then().extract().jsonPath().getBoolean("cycleDetected"));
+      JsonPath user = given().auth().oauth2(token).get("/api/v1/identities/" + userId).then().statusCode(200).extract().jsonPath();
+      assertThat(user.getList("groups")).containsExactly(groupIds.get("Platform"));
+      assertThat(user.getList("effectiveGroups")).containsExactlyInAnyOrderElementsOf(groupIds.values());
+
+      src.members("g3", List.of(), List.of(new MemberRef("u1", "User")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.user_removed").size() == 1);
+      assertThat(given().auth().oauth2(token).get("/api/v1/identities/" + userId).then().extract().jsonPath().getList("effectiveGroups")).isEmpty();
+    }
+  }
+
+  @Test
+  void a_tenant_cannot_see_or_change_another_tenants_directories_identities_or_jobs() {
+    String a = Tokens.newTenant();
+    String b = Tokens.newTenant();
+    try (Source src = Source.newDirectory(a); Source intruder = new Source(b, src.directory); IdentityProbe probe = new IdentityProbe()) {
+      src.upsertUser(Source.user("x1", "x1@a.test", "X", "One", "x1@a.test", true, null), 1, null);
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() == 1);
+      String id = probe.events(src.directory).get(0).data().path("user").path("id").asText();
+
+      given().auth().oauth2(Tokens.admin(a)).get("/api/v1/identities/" + id).then().statusCode(200);
+      given().auth().oauth2(Tokens.admin(b)).get("/api/v1/identities/" + id).then().statusCode(404).contentType("application/problem+json");
+      assertThat(given().auth().oauth2(Tokens.admin(b)).get("/api/v1/identities").then().statusCode(200).extract().jsonPath().getList("items")).isEmpty();
+      given().auth().oauth2(Tokens.admin(b)).get("/api/v1/directories/" + src.directory + "/rules").then().statusCode(404);
+      given().auth().oauth2(Tokens.admin(b)).contentType(ContentType.JSON).body("{}")
+          .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(404);
+      given().get("/api/v1/identities").then().statusCode(401).contentType("application/problem+json");
+
+      // Another tenant's events for this directory are rejected, not applied.
+      intruder.upsertUser(Source.user("evil", "evil@b.test", "E", "Vil", "evil@b.test", true, null), 1, null);
+      src.upsertUser(Source.user("x2", "x2@a.test", "X", "Two", "x2@a.test", true, null), 1, null);
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() == 2);
+      assertThat(probe.events(src.directory)).allSatisfy(e -> assertThat(e.tenant()).isEqualTo(a));
+      assertThat(probe.events(src.directory).get(1).data().path("user").path("userName").asText()).isEqualTo("x2@a.test");
+    }
+  }
+
+  @Test
+  void invalid_rules_are_a_400_with_field_errors_and_write_no_version() {
+    String t = Tokens.newTenant();
+    String dir = "dir-rules-" + t;
+    given().auth().oauth2(Tokens.admin(t)).contentType(ContentType.JSON)
+        .body("{\"scope\":{\"include\":\"department eq\"},\"mappings\":[{\"target\":\"nope\",\"source\":\"x\"},"
+            + "{\"target\":\"attributes.x\",\"source\":\"title\",\"transforms\":[{\"type\":\"REGEX_REPLACE\",\"pattern\":\"([\"}]}],"
+            + "\"thresholds\":{\"deleted\":{\"percent\":150}}}")
+        .put("/api/v1/directories/" + dir + "/rules")
+        .then().statusCode(400).contentType("application/problem+json");
+    JsonPath errors = given().auth().oauth2(Tokens.admin(t)).contentType(ContentType.JSON)
+        .body("{\"scope\":{\"include\":\"department eq\"},\"mappings\":[{\"target\":\"nope\",\"source\":\"x\"}],\"thresholds\":{\"deleted\":{\"percent\":150}}}")
+        .put("/api/v1/directories/" + dir + "/rules").then().statusCode(400).extract().jsonPath();
+    assertThat(errors.getList("errors.field")).contains("scope.include", "mappings[0].target", "thresholds.deleted.percent");
+    assertThat(given().auth().oauth2(Tokens.admin(t)).get("/api/v1/directories/" + dir + "/rules").then().statusCode(200)
+        .extract().jsonPath().getList("history")).isEmpty();
+
+    given().auth().oauth2(Tokens.admin(t)).contentType(ContentType.JSON).body("{\"deprovisioning\":{\"policy\":\"DELETE\"}}")
+        .put("/api/v1/directories/" + dir + "/rules").then().statusCode(200);
+    given().auth().oauth2(Tokens.admin(t)).contentType(ContentType.JSON).body("{\"correlation\":[\"USER_NAME\"]}")
+        .put("/api/v1/directories/" + dir + "/rules").then().statusCode(200);
+    JsonPath rules = given().auth().oauth2(Tokens.admin(t)).get("/api/v1/directories/" + dir + "/rules").then().statusCode(200).extract().jsonPath();
+    assertThat(rules.getInt("current.version")).isEqualTo(2);
+    assertThat(rules.getList("current.rules.correlation")).containsExactly("USER_NAME");
+    assertThat(rules.getList("history.version")).containsExactly(2, 1);
+    assertThat(rules.getString("history[1].rules.deprovisioning.policy")).isEqualTo("DELETE");
+  }
+}
