@@ -115,7 +115,8 @@ public class GroupService {
             List<Member> removed = current.stream().filter(m -> !wanted.containsKey(m.value())).toList();
             List<String> have = current.stream().map(Member::value).toList();
             List<Member> toAdd = wanted.values().stream().filter(m -> !have.contains(m.value())).toList();
-            return applyChange(tx, caller, row, doc, toAdd, removed, false);
+            return removeMembers(tx, id, removed).chain(gone -> addMembers(tx, id, toAdd)
+                .chain(added -> applyChange(tx, caller, row, doc, new Delta(added, gone, false))));
           });
         }));
   }
@@ -136,7 +137,7 @@ public class GroupService {
           Patches.apply(working, attributeOps);
           ObjectNode next = ResourceNormalizer.normalize(ScimSchemas.GROUPS, working, List.of("members"));
           displayName(next);
-          return applyMemberOps(tx, id, memberOps).chain(delta -> applyChange(tx, caller, row, next, delta.added, delta.removed, delta.replaced));
+          return applyMemberOps(tx, id, memberOps).chain(delta -> applyChange(tx, caller, row, next, delta));
         }));
   }
 
@@ -172,13 +173,19 @@ public class GroupService {
             .map(list -> Pages.listResponse(total, query.startIndex(), list.stream().map(r -> query.projection().apply(r.json())).toList())));
   }
 
-  /** Writes the group's new document and member delta, bumps its version and emits what changed. */
-  private Uni<Rendered> applyChange(SqlClient tx, ScimCaller caller, Row row, ObjectNode next, List<Member> toAdd, List<Member> toRemove, boolean replaced) {
+  /**
+   * Writes the group's new document after its member changes were applied ({@code delta}: what
+   * actually changed), bumps its version and emits what changed; nothing when nothing did.
+   */
+  private Uni<Rendered> applyChange(SqlClient tx, ScimCaller caller, Row row, ObjectNode next, Delta delta) {
     UUID id = row.getUUID("id");
     ObjectNode current = (ObjectNode) EventJson.read(row.getString("resource"), JsonNode.class);
     List<String> changed = ResourceDiff.changed(current, next);
     boolean docChanged = !changed.isEmpty() || !current.get("schemas").equals(next.get("schemas"));
-    return removeMembers(tx, id, toRemove).chain(removed -> addMembers(tx, id, toAdd).chain(added -> {
+    List<Member> added = delta.added();
+    List<Member> removed = delta.removed();
+    boolean replaced = delta.replaced();
+    return Uni.createFrom().voidItem().chain(() -> {
       if (!docChanged && added.isEmpty() && removed.isEmpty()) {
         return currentMembers(tx, id).map(members -> render(id, current, row.getLong("version"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("last_modified"), caller, members));
       }
@@ -190,7 +197,7 @@ public class GroupService {
           .chain(() -> added.isEmpty() && removed.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, version, added, removed, replaced))
           .chain(() -> currentMembers(tx, id))
           .map(members -> render(id, next, version, row.getOffsetDateTime("created_at"), now, caller, members));
-    }));
+    });
   }
 
   /** A membership change a PATCH asks for. */
