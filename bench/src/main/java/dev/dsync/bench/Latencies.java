@@ -1,0 +1,40 @@
+package dev.dsync.bench;
+
+import java.util.Arrays;
+
+/** Latency samples in microseconds, with percentiles. */
+final class Latencies {
+
+  private long[] samples = new long[1024];
+  private int size;
+  private int errors;
+
+  synchronized void add(long micros) {
+    if (size == samples.length) {
+      samples = Arrays.copyOf(samples, size * 2);
+    }
+    samples[size++] = micros;
+  }
+
+  synchronized void error() {
+    errors++;
+  }
+
+  synchronized int count() {
+    return size;
+  }
+
+  synchronized int errors() {
+    return errors;
+  }
+
+  synchronized double percentileMillis(double p) {
+    if (size == 0) {
+      return Double.NaN;
+    }
+    long[] sorted = Arrays.copyOf(samples, size);
+    Arrays.sort(sorted);
+    int idx = (int) Math.min(size - 1, Math.ceil(p / 100.0 * size) - 1);
+    return sorted[Math.max(0, idx)] / 1000.0;
+  }
+}
