@@ -57,7 +57,7 @@ public class Outbox {
                     .setParameter("aggregatetype", message.type().topic().topicName())
                     .setParameter("aggregateid", message.key())
                     .setParameter("type", message.type().type())
-                    .setParameter("payload", EventJson.write(message.data()))
+                    .setParameter("payload", payload(message))
                     .setParameter("topic", message.type().topic().topicName())
                     .setParameter("source", config.source())
                     .setParameter("subject", message.subject())
@@ -81,7 +81,7 @@ public class Outbox {
                   message.type().topic().topicName(),
                   message.key(),
                   message.type().type(),
-                  EventJson.write(message.data()),
+                  payload(message),
                   message.type().topic().topicName(),
                   config.source(),
                   message.subject(),
@@ -108,6 +108,10 @@ public class Outbox {
       chain = chain.chain(() -> append(m)).replaceWithVoid();
     }
     return chain;
+  }
+
+  private static String payload(OutboxMessage message) {
+    return message.isTombstone() ? null : EventJson.write(message.data());
   }
 
   /** W3C traceparent of the current span, so the Kafka hop continues the request's trace. */

@@ -6,7 +6,8 @@ import java.util.UUID;
 
 /**
  * One event to publish: its CloudEvents id (stable across re-sends), type, the Kafka key, tenant
- * and directory, the entity it is about, and its data record.
+ * and directory, the entity it is about, and its data record. Null data is a tombstone: a null
+ * Kafka value that deletes the key from a compacted topic.
  */
 public record OutboxMessage(
     UUID id, EventType type, String key, String tenantId, String directoryId, String subject, Object data) {
@@ -16,7 +17,15 @@ public record OutboxMessage(
     Objects.requireNonNull(type, "type");
     Objects.requireNonNull(key, "key");
     Objects.requireNonNull(tenantId, "tenantId");
-    Objects.requireNonNull(data, "data");
+  }
+
+  /** A tombstone for {@code key}: a null value on the type's (compacted) topic. */
+  public static OutboxMessage tombstone(EventType type, String key, String tenantId, String directoryId, String subject) {
+    return new OutboxMessage(UUID.randomUUID(), type, key, tenantId, directoryId, subject, null);
+  }
+
+  public boolean isTombstone() {
+    return data == null;
   }
 
   /** A message with a fresh id. */

@@ -237,7 +237,8 @@ public class OutboxRelay {
             .withTopic(row.getString("topic"))
             .withKey(row.getString("aggregateid"))
             .build();
-    Message<String> message = Message.of(row.getString("payload")).addMetadata(ce).addMetadata(kafka);
+    // A null payload (tombstone) goes out as a null record value; the key and headers stay.
+    Message<String> message = Message.<String>of(row.getString("payload")).addMetadata(ce).addMetadata(kafka);
     String traceparent = row.getString("traceparent");
     if (traceparent != null) {
       Context parent =

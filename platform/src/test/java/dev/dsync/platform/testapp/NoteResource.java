@@ -82,7 +82,12 @@ public class NoteResource {
   @ResponseStatus(204)
   @WithTransaction
   public Uni<Void> delete(@PathParam("id") UUID id) {
-    return find(id).chain(n -> n.delete());
+    // The note's compacted state goes with it: a tombstone for its key.
+    return find(id)
+        .chain(n -> n.delete())
+        .chain(() -> outbox.append(OutboxMessage.tombstone(
+            EventType.IDENTITY_STATE, tenant.tenantId() + ":" + id, tenant.tenantId(), null, id.toString())))
+        .replaceWithVoid();
   }
 
   private Uni<Note> find(UUID id) {

@@ -108,7 +108,7 @@ public final class IdentityEvents {
     CanonicalUser cu = user(u, tx.directoryId);
     String id = u.id.toString();
     tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, new UserEventData(seq, cu, previous)));
-    tx.emit(state(tx, id, type == EventType.USER_DELETED ? new IdentityState("user", seq, null, null, null) : new IdentityState("user", seq, cu, null, groupIds)));
+    tx.emit(type == EventType.USER_DELETED ? tombstone(tx, id) : state(tx, id, new IdentityState("user", seq, cu, null, groupIds)));
   }
 
   public static void group(DirectoryTx tx, EventType type, GroupEntity g, Map<String, Object> previous) {
@@ -116,7 +116,7 @@ public final class IdentityEvents {
     CanonicalGroup cg = group(g);
     String id = g.id.toString();
     tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, new GroupEventData(seq, cg, previous)));
-    tx.emit(state(tx, id, type == EventType.GROUP_DELETED ? new IdentityState("group", seq, null, null, null) : new IdentityState("group", seq, null, cg, null)));
+    tx.emit(type == EventType.GROUP_DELETED ? tombstone(tx, id) : state(tx, id, new IdentityState("group", seq, null, cg, null)));
   }
 
   /** user_added|user_removed, and the user's state with its new direct groups. */
@@ -129,10 +129,12 @@ public final class IdentityEvents {
     }
   }
 
-  /**
-   * The compacted state record. A deleted entity should be a tombstone (null value); the outbox
-   * cannot carry one yet, so a deletion is a state record with neither user nor group.
-   */
+  /** A deleted entity leaves the compacted topic: a tombstone (null value) for its key. */
+  private static OutboxMessage tombstone(DirectoryTx tx, String entityId) {
+    return OutboxMessage.tombstone(EventType.IDENTITY_STATE, tx.tenantId + ":" + entityId, tx.tenantId, tx.directoryId, entityId);
+  }
+
+  /** The compacted state record of a live entity. */
   private static OutboxMessage state(DirectoryTx tx, String entityId, IdentityState state) {
     return OutboxMessage.of(EventType.IDENTITY_STATE, tx.tenantId + ":" + entityId, tx.tenantId, tx.directoryId, entityId, state);
   }
