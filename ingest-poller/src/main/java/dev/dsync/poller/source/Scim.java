@@ -1,0 +1,137 @@
+package dev.dsync.poller.source;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** Builds SCIM core + enterprise resources the way ingest-scim emits them, and compares them. */
+public final class Scim {
+
+  public static final String USER = "urn:ietf:params:scim:schemas:core:2.0:User";
+  public static final String GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group";
+  public static final String ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+  private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+  private Scim() {}
+
+  /** A user resource skeleton with its schemas, id and externalId (the source's immutable id). */
+  public static ObjectNode user(String id) {
+    ObjectNode n = F.objectNode();
+    n.putArray("schemas").add(USER);
+    n.put("id", id);
+    n.put("externalId", id);
+    return n;
+  }
+
+  public static ObjectNode group(String id) {
+    ObjectNode n = F.objectNode();
+    n.putArray("schemas").add(GROUP);
+    n.put("id", id);
+    n.put("externalId", id);
+    return n;
+  }
+
+  /** Adds an extension object (enterprise or a source's own) and lists its schema. */
+  public static ObjectNode extension(ObjectNode resource, String urn) {
+    ObjectNode ext = resource.with(urn);
+    ArrayNode schemas = (ArrayNode) resource.get("schemas");
+    boolean listed = false;
+    for (JsonNode s : schemas) {
+      listed |= s.asText().equals(urn);
+    }
+    if (!listed) {
+      schemas.add(urn);
+    }
+    return ext;
+  }
+
+  /** Puts a string value, or removes the key for null (an attribute cleared at the source). */
+  public static void put(ObjectNode node, String name, String value) {
+    if (value == null) {
+      node.putNull(name);
+    } else {
+      node.put(name, value);
+    }
+  }
+
+  /** Drops null members and empty objects, so "absent" and "cleared" compare equal. */
+  public static ObjectNode prune(ObjectNode node) {
+    Iterator<Map.Entry<String, JsonNode>> it = node.fields();
+    while (it.hasNext()) {
+      Map.Entry<String, JsonNode> e = it.next();
+      JsonNode v = e.getValue();
+      if (v instanceof ObjectNode o) {
+        prune(o);
+        if (o.isEmpty()) {
+          it.remove();
+        }
+      } else if (v.isNull()) {
+        it.remove();
+      }
+    }
+    return node;
+  }
+
+  /**
+   * Merges a partial resource into the previous one: objects member by member, everything else
+   * replaced; a null removes the attribute.
+   */
+  public static ObjectNode merge(ObjectNode previous, ObjectNode partial) {
+    ObjectNode out = previous.deepCopy();
+    partial.fields().forEachRemaining(e -> {
+      JsonNode old = out.get(e.getKey());
+      if (e.getKey().equals("schemas") && old instanceof ArrayNode a) {
+        // Keep the known order and append new schemas, so a merge alone never looks like a change.
+        java.util.LinkedHashSet<String> all = new java.util.LinkedHashSet<>();
+        a.forEach(s -> all.add(s.asText()));
+        e.getValue().forEach(s -> all.add(s.asText()));
+        ArrayNode merged = out.putArray("schemas");
+        all.forEach(merged::add);
+      } else if (old instanceof ObjectNode o && e.getValue() instanceof ObjectNode p) {
+        out.set(e.getKey(), merge(o, p));
+      } else {
+        out.set(e.getKey(), e.getValue());
+      }
+    });
+    return prune(out);
+  }
+
+  /** Top-level attributes (extension members as urn:attr) whose values differ. */
+  public static List<String> changedAttributes(ObjectNode before, ObjectNode after) {
+    TreeSet<String> names = new TreeSet<>();
+    if (before == null) {
+      after.fieldNames().forEachRemaining(names::add);
+      names.remove("schemas");
+      names.remove("id");
+      return new ArrayList<>(names);
+    }
+    TreeSet<String> keys = new TreeSet<>();
+    before.fieldNames().forEachRemaining(keys::add);
+    after.fieldNames().forEachRemaining(keys::add);
+    for (String k : keys) {
+      JsonNode a = before.get(k);
+      JsonNode b = after.get(k);
+      if (k.startsWith("urn:") && a instanceof ObjectNode ao && b instanceof ObjectNode bo) {
+        TreeSet<String> sub = new TreeSet<>();
+        ao.fieldNames().forEachRemaining(sub::add);
+        bo.fieldNames().forEachRemaining(sub::add);
+        for (String s : sub) {
+          if (!java.util.Objects.equals(ao.get(s), bo.get(s))) {
+            names.add(k + ":" + s);
+          }
+        }
+      } else if (!java.util.Objects.equals(a, b)) {
+        names.add(k);
+      }
+    }
+    names.remove("schemas");
+    return new ArrayList<>(names);
+  }
+}
