@@ -5,6 +5,7 @@ import dev.dsync.scim.auth.CurrentCaller;
 import dev.dsync.scim.protocol.ScimMedia;
 import dev.dsync.scim.protocol.ScimProblem;
 import dev.dsync.scim.resources.ListQuery;
+import dev.dsync.scim.resources.Preconditions;
 import dev.dsync.scim.resources.Projection;
 import dev.dsync.scim.resources.Rendered;
 import dev.dsync.scim.resources.ScimBodies;
@@ -70,7 +71,7 @@ public class GroupResource {
       @QueryParam("attributes") String attributes, @QueryParam("excludedAttributes") String excluded) {
     Projection projection = Projection.of(attributes, excluded);
     return groups.get(caller.get(), uuid(id), projection).map(r -> {
-      if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || ifNoneMatch.contains(r.etag()) || ifNoneMatch.contains(r.etag().substring(2)))) {
+      if (Preconditions.notModified(ifNoneMatch, r)) {
         return Response.notModified().tag(tag(r)).build();
       }
       return single(r, projection);

@@ -24,6 +24,7 @@ import dev.dsync.scim.patch.PatchNormalizer;
 import dev.dsync.scim.protocol.ScimProblem;
 import dev.dsync.scim.resources.ListQuery;
 import dev.dsync.scim.resources.Pages;
+import dev.dsync.scim.resources.Preconditions;
 import dev.dsync.scim.resources.Patches;
 import dev.dsync.scim.resources.Projection;
 import dev.dsync.scim.resources.Rendered;
@@ -108,7 +109,7 @@ public class GroupService {
     List<Member> members = members(field(body, "members"));
     return pool.withTransaction(tx ->
         find(tx, caller, id, true).chain(row -> {
-          checkIfMatch(ifMatch, row.getLong("version"));
+          Preconditions.checkIfMatch(ifMatch, row.getLong("version"));
           return currentMembers(tx, id).chain(current -> {
             Map<String, Member> wanted = new LinkedHashMap<>();
             members.forEach(m -> wanted.put(m.value(), m));
@@ -131,7 +132,7 @@ public class GroupService {
     }
     return pool.withTransaction(tx ->
         find(tx, caller, id, true).chain(row -> {
-          checkIfMatch(ifMatch, row.getLong("version"));
+          Preconditions.checkIfMatch(ifMatch, row.getLong("version"));
           ObjectNode current = (ObjectNode) EventJson.read(row.getString("resource"), JsonNode.class);
           ObjectNode working = current.deepCopy();
           Patches.apply(working, attributeOps);
@@ -424,20 +425,6 @@ public class GroupService {
       throw ScimProblem.invalidValue("displayName is required");
     }
     return v;
-  }
-
-  private static void checkIfMatch(String ifMatch, long version) {
-    if (ifMatch == null || ifMatch.isBlank() || ifMatch.trim().equals("*")) {
-      return;
-    }
-    String current = Rendered.etag(version);
-    for (String tag : ifMatch.split(",")) {
-      String t = tag.trim();
-      if (t.equals(current) || t.equals(current.substring(2))) {
-        return;
-      }
-    }
-    throw ScimProblem.preconditionFailed("the resource changed: its ETag is now " + current);
   }
 
   private static JsonNode field(JsonNode node, String name) {

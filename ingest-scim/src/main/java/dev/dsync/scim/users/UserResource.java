@@ -5,6 +5,7 @@ import dev.dsync.scim.auth.CurrentCaller;
 import dev.dsync.scim.protocol.ScimMedia;
 import dev.dsync.scim.protocol.ScimProblem;
 import dev.dsync.scim.resources.ListQuery;
+import dev.dsync.scim.resources.Preconditions;
 import dev.dsync.scim.resources.Projection;
 import dev.dsync.scim.resources.Rendered;
 import dev.dsync.scim.resources.ScimBodies;
@@ -73,7 +74,7 @@ public class UserResource {
     Projection projection = Projection.of(attributes, excluded);
     return users.get(caller.get(), uuid(id), projection)
         .map(r -> {
-          if (ifNoneMatch != null && (ifNoneMatch.trim().equals("*") || ifNoneMatch.contains(r.etag()) || ifNoneMatch.contains(r.etag().substring(2)))) {
+          if (Preconditions.notModified(ifNoneMatch, r)) {
             return Response.notModified().tag(entityTag(r)).build();
           }
           return single(200, r, projection);

@@ -20,6 +20,7 @@ import dev.dsync.scim.patch.PatchNormalizer;
 import dev.dsync.scim.protocol.ScimProblem;
 import dev.dsync.scim.resources.ListQuery;
 import dev.dsync.scim.resources.Pages;
+import dev.dsync.scim.resources.Preconditions;
 import dev.dsync.scim.resources.Patches;
 import dev.dsync.scim.resources.Projection;
 import dev.dsync.scim.resources.Rendered;
@@ -159,7 +160,7 @@ public class UserService {
                 find(tx, caller, id, true)
                     .chain(row -> {
                       long version = row.getLong("version");
-                      checkIfMatch(ifMatch, version);
+                      Preconditions.checkIfMatch(ifMatch, version);
                       ObjectNode current = (ObjectNode) EventJson.read(row.getString("resource"), JsonNode.class);
                       ObjectNode next = change.apply(current);
                       Columns cols = Columns.of(next);
@@ -193,20 +194,6 @@ public class UserService {
         r.id().toString(), text(resource, "externalId"), r.version(), now().toInstant(), resource, changed, caller.actor(), null);
     return outbox.append(tx, OutboxMessage.of(
         EventType.SOURCE_USER_UPSERTED, caller.directoryId().toString(), caller.tenantId(), caller.directoryId().toString(), r.id().toString(), data));
-  }
-
-  static void checkIfMatch(String ifMatch, long version) {
-    if (ifMatch == null || ifMatch.isBlank() || ifMatch.trim().equals("*")) {
-      return;
-    }
-    String current = Rendered.etag(version);
-    for (String tag : ifMatch.split(",")) {
-      String t = tag.trim();
-      if (t.equals(current) || t.equals(current.substring(2))) {
-        return;
-      }
-    }
-    throw ScimProblem.preconditionFailed("the resource changed: its ETag is now " + current);
   }
 
   private Uni<Row> find(SqlClient client, ScimCaller caller, UUID id, boolean lock) {
