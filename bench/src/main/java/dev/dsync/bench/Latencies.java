@@ -3,32 +3,32 @@ package dev.dsync.bench;
 import java.util.Arrays;
 
 /** Latency samples in microseconds, with percentiles. */
-final class Latencies {
+public final class Latencies {
 
   private long[] samples = new long[1024];
   private int size;
   private int errors;
 
-  synchronized void add(long micros) {
+  public synchronized void add(long micros) {
     if (size == samples.length) {
       samples = Arrays.copyOf(samples, size * 2);
     }
     samples[size++] = micros;
   }
 
-  synchronized void error() {
+  public synchronized void error() {
     errors++;
   }
 
-  synchronized int count() {
+  public synchronized int count() {
     return size;
   }
 
-  synchronized int errors() {
+  public synchronized int errors() {
     return errors;
   }
 
-  synchronized double percentileMillis(double p) {
+  public synchronized double percentileMillis(double p) {
     if (size == 0) {
       return Double.NaN;
     }

@@ -1,4 +1,7 @@
-package dev.dsync.bench;
+package dev.dsync.bench.scim;
+
+import dev.dsync.bench.BenchEnv;
+import dev.dsync.bench.Latencies;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,7 +31,7 @@ import java.util.function.IntFunction;
  * fixed concurrency, then GET by userName filter on a directory seeded to the given size. Prints a
  * table and writes bench/target/scim-bench.json.
  *
- * <p>Usage: ScimBench &lt;scim base URL&gt; &lt;admin JWT&gt; [writes=5000] [concurrency=32] [seed users=100000] [filter reads=2000]
+ * <p>Usage: {@code bin/dsync bench scim [writes=5000] [concurrency=32] [seed users=100000] [filter reads=2000]}
  */
 public final class ScimBench {
 
@@ -45,20 +48,16 @@ public final class ScimBench {
 
   record Result(String name, int requests, int errors, double seconds, double perSecond, double p50, double p99, double max) {}
 
-  public static void main(String[] args) throws Exception {
-    if (args.length < 2) {
-      System.err.println("usage: ScimBench <ingest-scim URL> <admin JWT> [writes] [concurrency] [seed users] [filter reads]");
-      System.exit(2);
-    }
-    ScimBench bench = new ScimBench(args[0], args[1]);
-    int writes = args.length > 2 ? Integer.parseInt(args[2]) : 5000;
-    int concurrency = args.length > 3 ? Integer.parseInt(args[3]) : 32;
-    int seed = args.length > 4 ? Integer.parseInt(args[4]) : 100_000;
-    int reads = args.length > 5 ? Integer.parseInt(args[5]) : 2000;
-    bench.run(writes, concurrency, seed, reads);
+  public static void run(BenchEnv env, String[] args) throws Exception {
+    ScimBench bench = new ScimBench(env.scimUrl(), env.adminToken());
+    int writes = args.length > 0 ? Integer.parseInt(args[0]) : 5000;
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 32;
+    int seed = args.length > 2 ? Integer.parseInt(args[2]) : 100_000;
+    int reads = args.length > 3 ? Integer.parseInt(args[3]) : 2000;
+    bench.run(writes, concurrency, seed, reads, env.out());
   }
 
-  private void run(int writes, int concurrency, int seedUsers, int reads) throws Exception {
+  private void run(int writes, int concurrency, int seedUsers, int reads, Path out) throws Exception {
     List<Result> results = new ArrayList<>();
     String[] dir = createDirectory("bench-writes");
     String scim = base + "/scim/v2/" + dir[0];
@@ -85,7 +84,7 @@ public final class ScimBench {
         + URLEncoder.encode("userName eq \"s" + ((i * 104729L) % seedUsers) + "@bench.example\"", StandardCharsets.UTF_8), big[1])));
 
     print(results, concurrency);
-    write(results, concurrency);
+    write(results, concurrency, out);
   }
 
   private Result load(String name, int n, int concurrency, IntFunction<HttpRequest> requests) throws InterruptedException {
@@ -164,14 +163,14 @@ public final class ScimBench {
     }
   }
 
-  private static void write(List<Result> results, int concurrency) throws IOException {
+  private static void write(List<Result> results, int concurrency, Path dir) throws IOException {
     ObjectNode out = JSON.createObjectNode();
     out.put("at", Instant.now().toString());
     out.put("concurrency", concurrency);
     out.put("cores", Runtime.getRuntime().availableProcessors());
     ArrayNode arr = out.putArray("results");
     results.forEach(r -> arr.add(JSON.valueToTree(r)));
-    Path file = Path.of("bench", "target", "scim-bench.json");
+    Path file = dir.resolve("scim-bench.json");
     Files.createDirectories(file.getParent());
     Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
     System.out.println("wrote " + file);
