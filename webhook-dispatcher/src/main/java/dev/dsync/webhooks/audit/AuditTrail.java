@@ -6,6 +6,7 @@ import dev.dsync.events.audit.AuditRecord;
 import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.Map;
@@ -25,10 +26,18 @@ public class AuditTrail {
 
   /** Records that {@code actor} did {@code action} to endpoint {@code endpointId}; details hold no secrets. */
   public Uni<UUID> endpoint(String tenantId, Actor actor, String action, UUID endpointId, Map<String, Object> details) {
+    return outbox.append(message(tenantId, actor, action, endpointId, details));
+  }
+
+  /** As {@link #endpoint}, in a transaction of the reactive SQL client. */
+  public Uni<UUID> endpoint(SqlClient tx, String tenantId, Actor actor, String action, UUID endpointId, Map<String, Object> details) {
+    return outbox.append(tx, message(tenantId, actor, action, endpointId, details));
+  }
+
+  private static OutboxMessage message(String tenantId, Actor actor, String action, UUID endpointId, Map<String, Object> details) {
     AuditRecord record =
         new AuditRecord(
             actor, action, TARGET_ENDPOINT, endpointId.toString(), AuditRecord.Outcome.SUCCESS, Instant.now(), details);
-    return outbox.append(
-        OutboxMessage.of(EventType.AUDIT_RECORD, tenantId, tenantId, null, endpointId.toString(), record));
+    return OutboxMessage.of(EventType.AUDIT_RECORD, tenantId, tenantId, null, endpointId.toString(), record);
   }
 }

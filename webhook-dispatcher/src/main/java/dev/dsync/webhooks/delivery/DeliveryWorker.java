@@ -8,8 +8,6 @@ import dev.dsync.webhooks.signing.Signer;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
-import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
-import io.smallrye.common.vertx.VertxContext;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.MultiMap;
 import io.vertx.mutiny.core.Vertx;
@@ -29,9 +27,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * Delivers due messages. It claims due deliveries from PostgreSQL ({@code FOR UPDATE SKIP LOCKED},
@@ -43,18 +41,23 @@ import java.util.function.Supplier;
 @ApplicationScoped
 public class DeliveryWorker {
 
+  // Per endpoint at most its lane's room ($2/$3: lanes of this replica and their room; an endpoint
+  // without a lane here has $1) and at most its rate limit; then the oldest due first.
   private static final String CLAIM =
-      "with candidates as ("
-          + "  select x.id from endpoint e cross join lateral ("
+      "with rooms as (select * from unnest($2::uuid[], $3::int[]) as r(endpoint_id, room)),"
+          + " candidates as ("
+          + "  select x.id from endpoint e left join rooms r on r.endpoint_id = e.id"
+          + "  cross join lateral ("
           + "    select d.id, row_number() over (order by d.next_attempt_at) as rn from delivery d"
           + "    where d.endpoint_id = e.id and d.status = 'PENDING' and d.next_attempt_at <= now()"
           + "    order by d.next_attempt_at limit $1) x"
-          + "  where e.enabled and not (e.id = any($2)) and x.rn <= coalesce(e.rate_limit, $1)),"
+          + "  where e.enabled and coalesce(r.room, $1) > 0"
+          + "  and x.rn <= least(coalesce(r.room, $1), coalesce(e.rate_limit, $1))),"
           + " claimed as ("
           + "  select d.id from delivery d"
           + "  where d.id in (select id from candidates) and d.status = 'PENDING' and d.next_attempt_at <= now()"
-          + "  order by d.next_attempt_at limit $3 for update skip locked)"
-          + " update delivery d set claim_id = $4, next_attempt_at = now() + make_interval(secs => $5)"
+          + "  order by d.next_attempt_at limit $4 for update skip locked)"
+          + " update delivery d set claim_id = $5, next_attempt_at = now() + make_interval(secs => $6)"
           + " from claimed c, message m, endpoint e"
           + " where d.id = c.id and m.id = d.message_id and e.id = d.endpoint_id"
           + " returning d.id, d.tenant_id, d.message_id, d.endpoint_id, d.attempts, d.schedule_base,"
@@ -70,6 +73,9 @@ public class DeliveryWorker {
   private final AttemptRecorder recorder;
 
   private final AtomicBoolean claiming = new AtomicBoolean();
+  private final AtomicBoolean flushing = new AtomicBoolean();
+  /** Attempts done and not yet recorded; their leases keep them from being claimed again meanwhile. */
+  private final ConcurrentLinkedQueue<Sent> unrecorded = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean pending = new AtomicBoolean();
   /** Bumped by stop(): attempts of an older generation are dropped unrecorded, as by a dead process. */
   private final AtomicInteger generation = new AtomicInteger();
@@ -177,22 +183,26 @@ public class DeliveryWorker {
 
   private Uni<List<Claimed>> claim() {
     UUID claimId = UUID.randomUUID();
-    List<UUID> busy = new ArrayList<>();
+    int capacity = laneCapacity();
+    List<UUID> endpoints = new ArrayList<>();
+    List<Integer> rooms = new ArrayList<>();
     lanes.forEach((endpoint, lane) -> {
-      if (lane.saturated(config.endpointConcurrency())) {
-        busy.add(endpoint);
-      }
+      endpoints.add(endpoint);
+      rooms.add(lane.room(capacity));
     });
     // Long enough to cover waiting in a lane behind one round of attempts, plus the attempt itself.
     double leaseSeconds = (2 * config.requestTimeout().toMillis() + config.leaseMargin().toMillis()) / 1000.0;
     return pool.preparedQuery(CLAIM)
         .execute(
-            Tuple.of(
-                config.endpointConcurrency(),
-                busy.toArray(UUID[]::new),
-                config.claimBatchSize(),
-                claimId,
-                leaseSeconds))
+            Tuple.from(
+                new Object[] {
+                  capacity,
+                  endpoints.toArray(UUID[]::new),
+                  rooms.toArray(Integer[]::new),
+                  config.claimBatchSize(),
+                  claimId,
+                  leaseSeconds
+                }))
         .map(
             rows -> {
               List<Claimed> jobs = new ArrayList<>();
@@ -201,6 +211,15 @@ public class DeliveryWorker {
               }
               return jobs;
             });
+  }
+
+  /**
+   * A lane holds its endpoint's attempts in flight plus as many waiting: enough that a fast
+   * endpoint never waits for the next claim, and no more than one round of attempts (each within
+   * the request timeout) ahead of any waiting delivery, which is what its lease covers.
+   */
+  private int laneCapacity() {
+    return 2 * config.endpointConcurrency();
   }
 
   private void submit(Claimed job, int gen) {
@@ -212,10 +231,20 @@ public class DeliveryWorker {
 
   private void start(Lane lane, Claimed job, int gen) {
     long delay = lane.paceMillis(job.rateLimit());
-    Runnable go = () -> onSafeContext(() -> attempt(job, gen)).subscribe().with(done -> finish(lane, gen), failure -> {
-      Log.warnf("recording attempt of delivery %s failed; its lease will bring it back: %s", job.deliveryId(), failure.toString());
-      finish(lane, gen);
-    });
+    Instant attemptedAt = Instant.now();
+    Runnable go = () -> send(job).subscribe().with(
+        result -> {
+          // The lane frees as soon as the endpoint answered: recording does not hold its slot.
+          finish(lane, gen);
+          if (gen == generation.get()) {
+            unrecorded.add(new Sent(job, result, attemptedAt, gen));
+            flush();
+          }
+        },
+        failure -> {
+          Log.warnf("attempt of delivery %s failed unexpectedly; its lease will bring it back: %s", job.deliveryId(), failure.toString());
+          finish(lane, gen);
+        });
     if (delay > 0) {
       vertx.setTimer(delay, id -> go.run());
     } else {
@@ -231,13 +260,48 @@ public class DeliveryWorker {
     wake();
   }
 
-  private Uni<Void> attempt(Claimed job, int gen) {
-    Instant attemptedAt = Instant.now();
+  /** Records finished attempts, all that are waiting in one transaction; coalesces with one under way. */
+  private void flush() {
+    if (!flushing.compareAndSet(false, true)) {
+      return;
+    }
+    List<Sent> batch = new ArrayList<>();
+    int gen = generation.get();
+    for (Sent s; batch.size() < config.claimBatchSize() * 2 && (s = unrecorded.poll()) != null; ) {
+      if (s.generation() == gen) {
+        batch.add(s);
+      }
+    }
+    if (batch.isEmpty()) {
+      flushing.set(false);
+      if (!unrecorded.isEmpty()) {
+        flush();
+      }
+      return;
+    }
+    recorder.record(batch).subscribe().with(
+        done -> {
+          flushing.set(false);
+          wake();
+          if (!unrecorded.isEmpty()) {
+            flush();
+          }
+        },
+        failure -> {
+          flushing.set(false);
+          Log.warnf("recording %d attempts failed; their leases will bring them back: %s", batch.size(), failure.toString());
+          if (!unrecorded.isEmpty()) {
+            flush();
+          }
+        });
+  }
+
+  private Uni<HttpResult> send(Claimed job) {
     URI url;
     try {
       url = guard.parse(job.url());
     } catch (UrlGuard.Refused e) {
-      return record(job, HttpResult.failure("refused: URL " + e.getMessage(), 0), attemptedAt, gen);
+      return Uni.createFrom().item(HttpResult.failure("refused: URL " + e.getMessage(), 0));
     }
     byte[] body = job.payload().getBytes(StandardCharsets.UTF_8);
     return guard
@@ -255,15 +319,7 @@ public class DeliveryWorker {
               return client.post(url, address, headers, body, config.requestTimeout());
             })
         .onFailure(UrlGuard.Refused.class)
-        .recoverWithItem(e -> HttpResult.failure("refused: " + e.getMessage(), 0))
-        .chain(result -> record(job, result, attemptedAt, gen));
-  }
-
-  private Uni<Void> record(Claimed job, HttpResult result, Instant attemptedAt, int gen) {
-    if (gen != generation.get()) {
-      return Uni.createFrom().voidItem();
-    }
-    return recorder.record(job, result, attemptedAt).replaceWithVoid();
+        .recoverWithItem(e -> HttpResult.failure("refused: " + e.getMessage(), 0));
   }
 
   /** Signing keys, newest first: the previous secret signs too until its overlap ends. */
@@ -277,14 +333,6 @@ public class DeliveryWorker {
       keys.add(box.decrypt(job.previousSecret(), boundTo));
     }
     return keys;
-  }
-
-  /** Runs Hibernate Reactive work on its own safe duplicated context, as a request would. */
-  private <T> Uni<T> onSafeContext(Supplier<Uni<T>> work) {
-    io.vertx.core.Context context = VertxContext.createNewDuplicatedContext(vertx.getDelegate().getOrCreateContext());
-    VertxContextSafetyToggle.setContextSafe(context, true);
-    return Uni.createFrom()
-        .emitter(emitter -> context.runOnContext(v -> work.get().subscribe().with(emitter::complete, emitter::fail)));
   }
 
   /** One endpoint's share of this replica: attempts in flight, a short queue, rate pacing. */
@@ -310,8 +358,12 @@ public class DeliveryWorker {
       return next;
     }
 
-    synchronized boolean saturated(int max) {
-      return active + waiting.size() >= max || nextSlotNanos - System.nanoTime() > Duration.ofSeconds(1).toNanos();
+    /** How many more deliveries this lane takes: none while it is full or paced a second ahead. */
+    synchronized int room(int capacity) {
+      if (nextSlotNanos - System.nanoTime() > Duration.ofSeconds(1).toNanos()) {
+        return 0;
+      }
+      return Math.max(0, capacity - active - waiting.size());
     }
 
     /** Milliseconds to wait so this endpoint gets at most {@code perSecond} attempts a second. */

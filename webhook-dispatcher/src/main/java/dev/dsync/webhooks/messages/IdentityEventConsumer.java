@@ -1,78 +1,106 @@
 package dev.dsync.webhooks.messages;
 
-import dev.dsync.platform.inbox.Inbox;
-import dev.dsync.platform.inbox.ReceivedEvent;
 import dev.dsync.webhooks.delivery.DeliveryWorker;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.ce.IncomingCloudEventMetadata;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Consumes {@code dsync.identity.events}: each event becomes a message with its deliveries, once
- * (the inbox records the event id in the same transaction). A record is acknowledged only after
- * that commit; a database failure is retried rather than skipped, so nothing acknowledged is lost.
+ * Consumes {@code dsync.identity.events} in batches: each event becomes a message with its
+ * deliveries, once (the inbox records the event ids in the same transaction as the messages). A
+ * batch is acknowledged only after that commit; a database failure is retried rather than skipped,
+ * so nothing acknowledged is lost.
  */
 @ApplicationScoped
 public class IdentityEventConsumer {
 
   static final String CONSUMER = "webhook-dispatcher";
 
-  private final Inbox inbox;
   private final MessageService messages;
   private final DeliveryWorker worker;
 
-  public IdentityEventConsumer(Inbox inbox, MessageService messages, DeliveryWorker worker) {
-    this.inbox = inbox;
+  public IdentityEventConsumer(MessageService messages, DeliveryWorker worker) {
     this.messages = messages;
     this.worker = worker;
   }
 
   @Incoming("identity-events-in")
-  public Uni<Void> consume(Message<String> message) {
-    ReceivedEvent event;
-    try {
-      event = ReceivedEvent.of(message);
-    } catch (RuntimeException e) {
-      Log.errorf("skipping a record of dsync.identity.events that is not a dsync CloudEvent: %s", e.getMessage());
-      return Uni.createFrom().completionStage(message.ack());
+  public Uni<Void> consume(KafkaRecordBatch<String, String> batch) {
+    List<MessageService.Event> events = new ArrayList<>();
+    for (KafkaRecord<String, String> record : batch) {
+      MessageService.Event event = event(record);
+      if (event != null) {
+        events.add(event);
+      }
     }
-    if (event.tenantId() == null || message.getPayload() == null) {
-      Log.errorf("skipping event %s: no tenant or no data", event.id());
-      return Uni.createFrom().completionStage(message.ack());
+    if (events.isEmpty()) {
+      return Uni.createFrom().completionStage(batch.ack());
     }
-    Instant occurredAt = time(message);
-    return inbox
-        .once(
-            CONSUMER,
-            event.id(),
-            () -> messages.ingest(event.id(), event.tenantId(), event.directoryId(), event.type(), occurredAt, message.getPayload()))
-        .onFailure(e -> !(e instanceof java.io.UncheckedIOException))
+    return messages
+        .ingest(CONSUMER, events)
+        .onFailure()
         .retry()
         .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10))
         .indefinitely()
-        .invoke(ran -> worker.wake())
-        .onFailure()
-        .recoverWithItem(
-            e -> {
-              // Only data that is not JSON gets here: it can never become a webhook body.
-              Log.errorf("skipping event %s: its data is not JSON", event.id());
-              return false;
-            })
-        .chain(() -> Uni.createFrom().completionStage(message.ack()));
+        .invoke(scheduled -> {
+          if (scheduled > 0) {
+            worker.wake();
+          }
+        })
+        .chain(() -> Uni.createFrom().completionStage(batch.ack()));
   }
 
-  @SuppressWarnings("unchecked") // the connector attaches the metadata with the payload's type
-  private static Instant time(Message<String> message) {
-    return message
-        .getMetadata(IncomingCloudEventMetadata.class)
-        .flatMap(ce -> ((IncomingCloudEventMetadata<String>) ce).getTimeStamp())
-        .map(ZonedDateTime::toInstant)
-        .orElseGet(Instant::now);
+  /** The CloudEvents (binary mode) envelope of a record, or null for one that can never become a webhook. */
+  private static MessageService.Event event(KafkaRecord<String, String> record) {
+    Headers headers = record.getHeaders();
+    String id = header(headers, "ce_id");
+    String type = header(headers, "ce_type");
+    String tenant = header(headers, "ce_tenantid");
+    if (id == null || type == null) {
+      Log.errorf("skipping a record of dsync.identity.events that is not a dsync CloudEvent (key %s)", record.getKey());
+      return null;
+    }
+    UUID eventId;
+    try {
+      eventId = UUID.fromString(id);
+    } catch (IllegalArgumentException e) {
+      Log.errorf("skipping a record of dsync.identity.events whose ce_id is not a UUID (key %s)", record.getKey());
+      return null;
+    }
+    if (tenant == null || tenant.isEmpty() || record.getPayload() == null) {
+      Log.errorf("skipping event %s: no tenant or no data", eventId);
+      return null;
+    }
+    String directory = header(headers, "ce_directoryid");
+    return new MessageService.Event(
+        eventId, tenant, directory == null || directory.isEmpty() ? null : directory, type, time(header(headers, "ce_time")), record.getPayload());
+  }
+
+  private static String header(Headers headers, String name) {
+    Header h = headers.lastHeader(name);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  private static Instant time(String value) {
+    if (value == null) {
+      return Instant.now();
+    }
+    try {
+      return java.time.OffsetDateTime.parse(value).toInstant();
+    } catch (DateTimeParseException e) {
+      return Instant.now();
+    }
   }
 }
