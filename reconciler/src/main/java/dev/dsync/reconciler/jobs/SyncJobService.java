@@ -19,6 +19,7 @@ import dev.dsync.reconciler.pipeline.DirectoryTx;
 import dev.dsync.reconciler.pipeline.Outcome;
 import dev.dsync.reconciler.pipeline.RejectedChange;
 import dev.dsync.reconciler.pipeline.SourceChange;
+import dev.dsync.reconciler.pipeline.Steps;
 import dev.dsync.reconciler.thresholds.ThresholdAction;
 import dev.dsync.reconciler.thresholds.ThresholdVerdict;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -214,7 +215,7 @@ public class SyncJobService {
     Map<ThresholdAction, Long> counts = new EnumMap<>(ThresholdAction.class);
     Uni<Void> unseen = complete ? stageUnseen(tx, jobId) : Uni.createFrom().voidItem();
     return unseen
-        .chain(() -> forEachStaged(jobId, staged -> applier
+        .chain(() -> forEachStaged(tx, jobId, staged -> applier
             .classify(tx, staged.type, staged.resourceId, staged.payload)
             .invoke(action -> {
               staged.action = action == null ? null : action.name();
@@ -265,6 +266,7 @@ public class SyncJobService {
     Counters counters = new Counters();
     tx.counters = counters;
     return forEachStaged(
+            tx,
             jobId,
             staged -> {
               Uni<Outcome> outcome;
@@ -284,11 +286,11 @@ public class SyncJobService {
   }
 
   /** Visits staged changes in order, a page at a time, appending emitted events and clearing the session between pages. */
-  private Uni<Void> forEachStaged(String jobId, java.util.function.Function<StagedChange, Uni<Void>> visit) {
-    return page(jobId, 0L, visit);
+  private Uni<Void> forEachStaged(DirectoryTx tx, String jobId, java.util.function.Function<StagedChange, Uni<Void>> visit) {
+    return page(tx, jobId, 0L, visit);
   }
 
-  private Uni<Void> page(String jobId, long after, java.util.function.Function<StagedChange, Uni<Void>> visit) {
+  private Uni<Void> page(DirectoryTx tx, String jobId, long after, java.util.function.Function<StagedChange, Uni<Void>> visit) {
     return StagedChange.<StagedChange>find("jobId = ?1 and id > ?2 order by id", jobId, after)
         .range(0, config.applyPageSize() - 1)
         .list()
@@ -297,17 +299,17 @@ public class SyncJobService {
               if (rows.isEmpty()) {
                 return Uni.createFrom().voidItem();
               }
-              Uni<Void> chain = Uni.createFrom().voidItem();
-              for (StagedChange row : rows) {
-                chain = chain.chain(() -> visit.apply(row));
-              }
+              Uni<Void> chain = Steps.forEach(rows, visit::apply);
               long last = rows.get(rows.size() - 1).id;
               if (rows.size() < config.applyPageSize()) {
                 return chain;
               }
+              // Events emitted so far go to the outbox now (same transaction, same order), so a
+              // large job holds at most a page of them in memory.
               return chain
+                  .chain(() -> outbox.appendAll(tx.drain()))
                   .chain(() -> Panache.getSession().chain(s -> s.flush().invoke(s::clear)))
-                  .chain(() -> page(jobId, last, visit));
+                  .chain(() -> page(tx, jobId, last, visit));
             });
   }
 

@@ -503,14 +503,9 @@ public class ChangeApplier {
     if (toAdd.isEmpty() && toRemove.isEmpty()) {
       return Uni.createFrom().item(Outcome.UNCHANGED);
     }
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (Membership row : toRemove) {
-      chain = chain.chain(() -> removeMember(tx, row));
-    }
-    for (MemberRef ref : toAdd) {
-      chain = chain.chain(() -> addMember(tx, m.groupId(), groupLink, ref));
-    }
-    return chain.replaceWith(Outcome.UPDATED);
+    return Steps.forEach(toRemove, row -> removeMember(tx, row))
+        .chain(() -> Steps.forEach(toAdd, ref -> addMember(tx, m.groupId(), groupLink, ref)))
+        .replaceWith(Outcome.UPDATED);
   }
 
   private Uni<Void> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {

@@ -87,11 +87,7 @@ public class Reconciler {
 
   private Uni<Void> applyAll(List<Received> batch) {
     Map<String, DirectoryTx> open = new LinkedHashMap<>();
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (Received r : batch) {
-      chain = chain.chain(() -> one(open, r));
-    }
-    return chain.chain(() -> finish(open.values()));
+    return Steps.forEach(batch, r -> one(open, r)).chain(() -> finish(open.values()));
   }
 
   private Uni<Void> finish(Iterable<DirectoryTx> txs) {

@@ -11,7 +11,9 @@ public record ThresholdVerdict(boolean exceeded, List<String> reasons) {
   /**
    * Evaluates planned counts against the rules. Besides the per-action limits, a complete sync that
    * would deprovision every managed entity is always refused: an empty or truncated listing must
-   * never wipe a directory, however small.
+   * never wipe a directory, however small. A directory with no managed population yet is in its
+   * initial load: inserts are not limited (every first sync would otherwise be blocked), while
+   * updates and deletions cannot occur.
    */
   public static ThresholdVerdict evaluate(
       ThresholdRules rules, Map<ThresholdAction, Long> planned, long population, boolean completeSync) {
@@ -23,6 +25,9 @@ public record ThresholdVerdict(boolean exceeded, List<String> reasons) {
     counts.putAll(planned);
     for (ThresholdAction a : ThresholdAction.values()) {
       long n = counts.getOrDefault(a, 0L);
+      if (a == ThresholdAction.INSERTED && population == 0) {
+        continue;
+      }
       long allowed = rules.limit(a).allowed(population);
       if (n > allowed) {
         reasons.add(a.name().toLowerCase() + " " + n + " > allowed " + allowed + " (population " + population + ")");

@@ -23,4 +23,12 @@ class ThresholdVerdictTest {
     ThresholdRules off = new ThresholdRules(false, null, null, null, null, null);
     assertThat(ThresholdVerdict.evaluate(off, Map.of(ThresholdAction.DELETED, 5000L), 5000, true).exceeded()).isFalse();
   }
+
+  @Test
+  void a_fresh_directory_initial_load_is_not_limited_but_the_next_large_insert_is() {
+    ThresholdRules d = ThresholdRules.defaults();
+    assertThat(ThresholdVerdict.evaluate(d, Map.of(ThresholdAction.INSERTED, 100_000L), 0, true).exceeded()).isFalse();
+    assertThat(ThresholdVerdict.evaluate(d, Map.of(ThresholdAction.INSERTED, 100_000L), 1, true).exceeded()).isTrue();
+    assertThat(ThresholdVerdict.evaluate(d, Map.of(ThresholdAction.INSERTED, 101L), 10, false).exceeded()).isTrue();
+  }
 }

@@ -1,0 +1,498 @@
+package dev.dsync.bench.reconciler;
+
+import dev.dsync.bench.BenchEnv;
+import dev.dsync.bench.Latencies;
+import dev.dsync.bench.Processes;
+import dev.dsync.events.Actor;
+import dev.dsync.events.EventJson;
+import dev.dsync.events.EventType;
+import dev.dsync.events.source.GroupMembershipChanged;
+import dev.dsync.events.source.GroupUpserted;
+import dev.dsync.events.source.MemberRef;
+import dev.dsync.events.source.SyncJobCompleted;
+import dev.dsync.events.source.SyncJobStarted;
+import dev.dsync.events.source.SyncMode;
+import dev.dsync.events.source.UserUpserted;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Load on a running reconciler (bin/dsync bench reconciler): publishes source changes straight to
+ * dsync.source.changes as ingest-scim and ingest-poller do (binary CloudEvents, key directoryId) and
+ * reads dsync.identity.events.
+ *
+ * <ol>
+ *   <li>Full sync: a fresh directory's first COMPLETE job (started, users, groups, one membership
+ *       delta per group, completed), as ingest-poller sends it. Measures source changes/s from the
+ *       first publish to the last identity event published, and the reconciler's heap and RSS.
+ *   <li>Push latency: new users pushed (no job) at a steady rate; p50/p99 from a source event's
+ *       publish to its dsync.user.created's publish (the record's CreateTime, set by the outbox relay).
+ * </ol>
+ *
+ * <p>Usage: {@code bin/dsync bench reconciler [users=100000] [groups=2000] [push rate/s=500]
+ * [push seconds=30] [timeout seconds=1800]}. Prints a table, writes reconciler-bench.json.
+ */
+public final class ReconcilerBench {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SOURCE_TOPIC = "dsync.source.changes";
+  private static final String IDENTITY_TOPIC = "dsync.identity.events";
+  private static final Actor ACTOR = new Actor(Actor.Kind.SYSTEM, "bench", null);
+
+  private final BenchEnv env;
+  private final String tenant;
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final KafkaProducer<String, String> producer;
+  private final MemorySampler memory;
+
+  private ReconcilerBench(BenchEnv env) throws IOException {
+    this.env = env;
+    this.tenant = tenantOf(env.adminToken());
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, env.kafkaBootstrap());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
+    p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+    producer = new KafkaProducer<>(p, new StringSerializer(), new StringSerializer());
+    memory = new MemorySampler(env.pid("reconciler"), env.reconcilerUrl(), http);
+  }
+
+  /** One measured line of the table. */
+  record Result(String scenario, String metric, double value, String unit, String target, boolean met) {}
+
+  public static void run(BenchEnv env, String[] args) throws Exception {
+    int users = arg(args, 0, 100_000);
+    int groups = arg(args, 1, 2_000);
+    int rate = arg(args, 2, 500);
+    int pushSeconds = arg(args, 3, 30);
+    int timeout = arg(args, 4, 1800);
+    ReconcilerBench bench = new ReconcilerBench(env);
+    try {
+      bench.run(users, groups, rate, pushSeconds, Duration.ofSeconds(timeout));
+    } finally {
+      bench.producer.close();
+      bench.memory.stop();
+    }
+  }
+
+  private void run(int users, int groups, int rate, int pushSeconds, Duration timeout) throws Exception {
+    List<Result> results = new ArrayList<>();
+    Map<String, Object> facts = new LinkedHashMap<>();
+    memory.start();
+    try (IdentityReader reader = new IdentityReader(env.kafkaBootstrap())) {
+      reader.start();
+
+      // ---- full sync of a fresh directory
+      String dir = "bench-full-" + UUID.randomUUID().toString().substring(0, 8);
+      String job = UUID.randomUUID().toString();
+      long memberships = users;
+      long expected = users + groups + (groups == 0 ? 0 : memberships);
+      long sourceChanges = 2L + users + 2L * groups;
+      reader.expect(dir, expected);
+      System.out.printf(Locale.ROOT, "full sync: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
+          dir, users, groups, memberships, sourceChanges, expected);
+      long firstPublish = System.currentTimeMillis();
+      long version = 1;
+      send(dir, EventType.SOURCE_SYNC_JOB_STARTED, new SyncJobStarted(job, dir, SyncMode.COMPLETE, Instant.now()));
+      for (int i = 0; i < users; i++) {
+        send(dir, EventType.SOURCE_USER_UPSERTED, new UserUpserted("u" + i, "ext-u" + i, version, Instant.now(), user("u" + i, dir), List.of(), ACTOR, job));
+      }
+      for (int g = 0; g < groups; g++) {
+        send(dir, EventType.SOURCE_GROUP_UPSERTED, new GroupUpserted("g" + g, "ext-g" + g, version, Instant.now(), group("g" + g), List.of("displayName"), ACTOR, job));
+      }
+      for (int g = 0; g < groups; g++) {
+        List<MemberRef> members = new ArrayList<>();
+        for (int i = g; i < users; i += groups) {
+          members.add(new MemberRef("u" + i, "User"));
+        }
+        send(dir, EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, new GroupMembershipChanged("g" + g, version, Instant.now(), members, List.of(), false, ACTOR, job));
+      }
+      send(dir, EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(job, dir, SyncMode.COMPLETE, Instant.now(), Map.of("users", (long) users, "groups", (long) groups)));
+      producer.flush();
+      long published = System.currentTimeMillis();
+      System.out.printf(Locale.ROOT, "published %d source changes in %.1f s; waiting for identity events%n", sourceChanges, (published - firstPublish) / 1000.0);
+
+      long deadline = System.nanoTime() + timeout.toNanos();
+      long lastReport = System.nanoTime();
+      while (reader.count(dir) < expected) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("timed out: " + reader.count(dir) + " of " + expected + " identity events; job " + jobStatus(job));
+        }
+        if (System.nanoTime() - lastReport > 10_000_000_000L) {
+          lastReport = System.nanoTime();
+          String status = jobStatus(job);
+          System.out.printf(Locale.ROOT, "  %6.0f s: %d/%d identity events, job %s, reconciler RSS %.0f MiB, heap %.0f MiB%n",
+              (System.currentTimeMillis() - firstPublish) / 1000.0, reader.count(dir), expected, status, memory.lastRss(), memory.lastHeap());
+          if (status.contains("BLOCKED")) {
+            throw new IllegalStateException("the first full sync was BLOCKED by thresholds: " + status);
+          }
+        }
+        LockSupport.parkNanos(50_000_000L);
+      }
+      long lastIdentity = reader.lastPublished(dir);
+      double seconds = (lastIdentity - firstPublish) / 1000.0;
+      double perSecond = sourceChanges / seconds;
+      facts.put("fullSync", Map.of("directory", dir, "job", job, "users", users, "groups", groups, "memberships", memberships,
+          "sourceChanges", sourceChanges, "identityEvents", expected, "seconds", seconds, "publishSeconds", (published - firstPublish) / 1000.0,
+          "job status", jobStatus(job)));
+      System.out.printf(Locale.ROOT, "full sync done: %d source changes -> %d identity events in %.1f s (%.0f changes/s)%n", sourceChanges, expected, seconds, perSecond);
+      results.add(new Result("full sync " + users + " users / " + groups + " groups", "source changes/s end to end", perSecond, "1/s", ">= 5000", perSecond >= 5000));
+      results.add(new Result("full sync", "duration (first publish -> last identity event)", seconds, "s", "", true));
+
+      // ---- push latency at a steady rate
+      String push = "bench-push-" + UUID.randomUUID().toString().substring(0, 8);
+      int n = rate * pushSeconds;
+      reader.expect(push, n);
+      Map<String, Long> sentMicros = reader.sent;
+      System.out.printf(Locale.ROOT, "push: directory %s, %d new users at %d/s%n", push, n, rate);
+      long start = System.nanoTime();
+      long intervalNanos = 1_000_000_000L / rate;
+      for (int i = 0; i < n; i++) {
+        long due = start + i * intervalNanos;
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          LockSupport.parkNanos(wait);
+        }
+        String name = "p" + i + "@" + push;
+        sentMicros.put(name, nowMicros());
+        producer.send(record(push, EventType.SOURCE_USER_UPSERTED,
+            new UserUpserted("p" + i, "ext-p" + i, 1, Instant.now(), user("p" + i, push), List.of(), ACTOR, null)));
+      }
+      producer.flush();
+      double pushActual = n / ((System.nanoTime() - start) / 1e9);
+      long pushDeadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+      while (reader.count(push) < n && System.nanoTime() < pushDeadline) {
+        LockSupport.parkNanos(50_000_000L);
+      }
+      Latencies lat = reader.latencies;
+      Latencies received = reader.receivedLatencies;
+      facts.put("push", Map.of("directory", push, "events", n, "rate", rate, "actualRate", pushActual, "identityEvents", reader.count(push)));
+      double p50 = lat.percentileMillis(50);
+      double p99 = lat.percentileMillis(99);
+      results.add(new Result("push " + rate + "/s (" + lat.count() + "/" + n + " seen)", "p50 source published -> identity published", p50, "ms", "", true));
+      results.add(new Result("push " + rate + "/s", "p99 source published -> identity published", p99, "ms", "< 100", p99 < 100 && lat.count() == n));
+      results.add(new Result("push " + rate + "/s", "max source published -> identity published", lat.percentileMillis(100), "ms", "", true));
+      results.add(new Result("push " + rate + "/s", "p99 source published -> identity received by a consumer", received.percentileMillis(99), "ms", "", true));
+    } finally {
+      memory.stop();
+    }
+    results.add(new Result("whole run", "reconciler heap used, max sampled", memory.maxHeap(), "MiB", "< 512", memory.maxHeap() >= 0 && memory.maxHeap() < 512));
+    results.add(new Result("whole run", "reconciler heap committed, max sampled", memory.maxHeapCommitted(), "MiB", "", true));
+    results.add(new Result("whole run", "reconciler RSS, max sampled", memory.maxRss(), "MiB", "", true));
+    print(results);
+    write(results, facts);
+  }
+
+  // ---------------------------------------------------------------- publishing
+
+  private void send(String directory, EventType type, Object data) {
+    producer.send(record(directory, type, data));
+  }
+
+  private ProducerRecord<String, String> record(String directory, EventType type, Object data) {
+    ProducerRecord<String, String> r = new ProducerRecord<>(SOURCE_TOPIC, directory, EventJson.write(data));
+    header(r, "ce_specversion", "1.0");
+    header(r, "ce_id", UUID.randomUUID().toString());
+    header(r, "ce_source", "/dsync/bench");
+    header(r, "ce_type", type.type());
+    header(r, "ce_time", Instant.now().toString());
+    header(r, "ce_tenantid", tenant);
+    header(r, "ce_directoryid", directory);
+    header(r, "content-type", "application/json");
+    return r;
+  }
+
+  private static void header(ProducerRecord<String, String> r, String name, String value) {
+    r.headers().add(name, value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static ObjectNode user(String id, String directory) {
+    ObjectNode n = JSON.createObjectNode();
+    n.putArray("schemas").add("urn:ietf:params:scim:schemas:core:2.0:User").add("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User");
+    n.put("id", id);
+    n.put("externalId", "ext-" + id);
+    n.put("userName", id + "@" + directory);
+    n.putObject("name").put("givenName", "Bench").put("familyName", id);
+    n.put("displayName", "Bench " + id);
+    n.put("active", true);
+    n.putArray("emails").addObject().put("value", id + "@" + directory).put("type", "work").put("primary", true);
+    n.putObject("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User").put("department", "Load").put("employeeNumber", id);
+    return n;
+  }
+
+  private static ObjectNode group(String id) {
+    ObjectNode n = JSON.createObjectNode();
+    n.putArray("schemas").add("urn:ietf:params:scim:schemas:core:2.0:Group");
+    n.put("id", id);
+    n.put("externalId", "ext-" + id);
+    n.put("displayName", "Bench group " + id);
+    return n;
+  }
+
+  private String jobStatus(String job) {
+    try {
+      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(env.reconcilerUrl() + "/api/v1/sync-jobs/" + job))
+          .header("Authorization", "Bearer " + env.adminToken()).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+      if (r.statusCode() != 200) {
+        return "HTTP " + r.statusCode();
+      }
+      JsonNode j = JSON.readTree(r.body());
+      return j.path("status").asText() + (j.hasNonNull("reason") ? " (" + j.path("reason").asText() + ")" : "");
+    } catch (IOException e) {
+      return "unknown (" + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
+  }
+
+  /** The tenant of the admin token bin/dsync minted, so the bench's directories are visible to it. */
+  private static String tenantOf(String jwt) throws IOException {
+    if (jwt == null) {
+      throw new IllegalStateException("DSYNC_BENCH_TOKEN is not set: run through bin/dsync bench reconciler");
+    }
+    String[] parts = jwt.split("\\.");
+    JsonNode claims = JSON.readTree(Base64.getUrlDecoder().decode(parts[1]));
+    String tenant = claims.path("tenant").asText(null);
+    if (tenant == null) {
+      throw new IllegalStateException("the admin token has no tenant claim");
+    }
+    return tenant;
+  }
+
+  static long nowMicros() {
+    Instant now = Instant.now();
+    return now.getEpochSecond() * 1_000_000L + now.getNano() / 1000;
+  }
+
+  // ---------------------------------------------------------------- reading identity events
+
+  /** Counts identity events per directory and measures push latencies; one consumer thread. */
+  static final class IdentityReader implements AutoCloseable {
+    private final KafkaConsumer<String, String> consumer;
+    private final Map<String, AtomicLong> counts = new ConcurrentHashMap<>();
+    private final Map<String, AtomicLong> lastPublished = new ConcurrentHashMap<>();
+    final Map<String, Long> sent = new ConcurrentHashMap<>();
+    final Latencies latencies = new Latencies();
+    final Latencies receivedLatencies = new Latencies();
+    private volatile boolean running = true;
+    private Thread thread;
+
+    IdentityReader(String bootstrap) {
+      consumer = new KafkaConsumer<>(Map.of(
+          ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+          ConsumerConfig.GROUP_ID_CONFIG, "bench-reconciler-" + UUID.randomUUID(),
+          ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+          ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false",
+          ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000"),
+          new StringDeserializer(), new StringDeserializer());
+      consumer.subscribe(List.of(IDENTITY_TOPIC));
+    }
+
+    void expect(String directory, long n) {
+      counts.putIfAbsent(directory, new AtomicLong());
+      lastPublished.putIfAbsent(directory, new AtomicLong());
+    }
+
+    long count(String directory) {
+      AtomicLong c = counts.get(directory);
+      return c == null ? 0 : c.get();
+    }
+
+    long lastPublished(String directory) {
+      return lastPublished.get(directory).get();
+    }
+
+    void start() {
+      thread = new Thread(this::loop, "identity-reader");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void loop() {
+      while (running) {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
+          String dir = header(r, "ce_directoryid");
+          AtomicLong c = dir == null ? null : counts.get(dir);
+          if (c == null) {
+            continue;
+          }
+          c.incrementAndGet();
+          lastPublished.get(dir).accumulateAndGet(r.timestamp(), Math::max);
+          if (!sent.isEmpty() && "dsync.user.created".equals(header(r, "ce_type")) && r.value() != null) {
+            try {
+              String userName = JSON.readTree(r.value()).path("user").path("userName").asText();
+              Long t0 = sent.get(userName);
+              if (t0 != null) {
+                latencies.add(Math.max(0, r.timestamp() * 1000 - t0));
+                receivedLatencies.add(Math.max(0, nowMicros() - t0));
+              }
+            } catch (IOException e) {
+              latencies.error();
+            }
+          }
+        }
+      }
+    }
+
+    private static String header(ConsumerRecord<?, ?> r, String name) {
+      Header h = r.headers().lastHeader(name);
+      return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      if (thread != null) {
+        thread.join(5000);
+      }
+      consumer.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** Samples the reconciler's RSS (/proc) and heap (its Prometheus metrics) every half second. */
+  static final class MemorySampler {
+    private final long pid;
+    private final String metricsUrl;
+    private final HttpClient http;
+    private volatile boolean running;
+    private volatile double maxRss = -1;
+    private volatile double lastRss = -1;
+    private volatile double maxHeap = -1;
+    private volatile double lastHeap = -1;
+    private volatile double maxHeapCommitted = -1;
+    private Thread thread;
+
+    MemorySampler(long pid, String baseUrl, HttpClient http) {
+      this.pid = pid;
+      this.metricsUrl = baseUrl + "/q/metrics";
+      this.http = http;
+    }
+
+    void start() {
+      running = true;
+      thread = new Thread(() -> {
+        while (running) {
+          sample();
+          LockSupport.parkNanos(500_000_000L);
+        }
+      }, "memory-sampler");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    void stop() {
+      running = false;
+      sample();
+    }
+
+    private void sample() {
+      double rss = Processes.rssMib(pid);
+      lastRss = rss;
+      maxRss = Math.max(maxRss, rss);
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(metricsUrl)).timeout(Duration.ofSeconds(5)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
+        double used = 0;
+        double committed = 0;
+        for (String line : r.body().split("\n")) {
+          if (line.startsWith("jvm_memory_used_bytes{") && line.contains("area=\"heap\"")) {
+            used += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          } else if (line.startsWith("jvm_memory_committed_bytes{") && line.contains("area=\"heap\"")) {
+            committed += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+          }
+        }
+        lastHeap = used / 1024 / 1024;
+        maxHeap = Math.max(maxHeap, lastHeap);
+        maxHeapCommitted = Math.max(maxHeapCommitted, committed / 1024 / 1024);
+      } catch (IOException | RuntimeException e) {
+        // the service is busy or gone: keep the samples we have
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    double maxRss() {
+      return maxRss;
+    }
+
+    double lastRss() {
+      return lastRss;
+    }
+
+    double maxHeap() {
+      return maxHeap;
+    }
+
+    double lastHeap() {
+      return lastHeap;
+    }
+
+    double maxHeapCommitted() {
+      return maxHeapCommitted;
+    }
+  }
+
+  // ---------------------------------------------------------------- output
+
+  private static int arg(String[] args, int i, int fallback) {
+    return args.length > i ? Integer.parseInt(args[i]) : fallback;
+  }
+
+  private static void print(List<Result> results) {
+    System.out.printf(Locale.ROOT, "%nReconciler benchmark, %s, %d cores (bench JVM's view)%n", Instant.now(), Runtime.getRuntime().availableProcessors());
+    System.out.printf(Locale.ROOT, "| %-42s | %-56s | %10s | %-5s | %-8s | %-4s |%n", "scenario", "metric", "value", "unit", "target", "met");
+    System.out.println("|--------------------------------------------|----------------------------------------------------------|------------|-------|----------|------|");
+    for (Result r : results) {
+      System.out.printf(Locale.ROOT, "| %-42s | %-56s | %10.1f | %-5s | %-8s | %-4s |%n", r.scenario(), r.metric(), r.value(), r.unit(), r.target(),
+          r.target().isEmpty() ? "" : r.met() ? "yes" : "NO");
+    }
+  }
+
+  private void write(List<Result> results, Map<String, Object> facts) throws IOException {
+    ObjectNode out = JSON.createObjectNode();
+    out.put("at", Instant.now().toString());
+    out.put("cores", Runtime.getRuntime().availableProcessors());
+    out.set("runs", JSON.valueToTree(facts));
+    out.set("results", JSON.valueToTree(results));
+    Path file = env.out().resolve("reconciler-bench.json");
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));
+    System.out.println("wrote " + file);
+  }
+}
