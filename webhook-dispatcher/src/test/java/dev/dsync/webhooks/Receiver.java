@@ -33,8 +33,12 @@ public final class Receiver implements AutoCloseable {
     }
   }
 
-  /** One scripted answer. */
-  public record Answer(int status, Map<String, String> headers, long delayMillis) {}
+  /** One scripted answer; a null body is a short JSON acknowledgement. */
+  public record Answer(int status, Map<String, String> headers, long delayMillis, String body) {
+    public Answer(int status, Map<String, String> headers, long delayMillis) {
+      this(status, headers, delayMillis, null);
+    }
+  }
 
   private final HttpServer server;
   private final List<Received> received = new CopyOnWriteArrayList<>();
@@ -105,7 +109,8 @@ public final class Receiver implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     answer.headers().forEach((k, v) -> exchange.getResponseHeaders().add(k, v));
-    byte[] reply = ("{\"received\":true,\"status\":" + answer.status() + "}").getBytes(StandardCharsets.UTF_8);
+    byte[] reply =
+        (answer.body() != null ? answer.body() : "{\"received\":true,\"status\":" + answer.status() + "}").getBytes(StandardCharsets.UTF_8);
     try {
       exchange.sendResponseHeaders(answer.status(), reply.length);
       try (OutputStream out = exchange.getResponseBody()) {
