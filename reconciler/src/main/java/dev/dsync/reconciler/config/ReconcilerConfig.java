@@ -36,8 +36,12 @@ public interface ReconcilerConfig {
   @WithDefault("60s")
   Duration graceSweepInterval();
 
-  /** Staged changes read per page while applying a job (the session is flushed and cleared between pages). */
-  @WithDefault("1000")
+  /**
+   * Staged changes read per page while applying a job. The session is flushed and cleared between
+   * pages; every flush dirty-checks all entities the session holds, so a small page keeps a large
+   * job linear instead of quadratic.
+   */
+  @WithDefault("100")
   int applyPageSize();
 
   /** Largest page the query APIs return. */

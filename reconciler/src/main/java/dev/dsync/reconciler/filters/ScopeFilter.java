@@ -20,8 +20,10 @@ public final class ScopeFilter {
   private final Filter exclude;
   private final Set<String> departments;
   private final Set<String> organizations;
+  private final List<String> groups;
 
   private ScopeFilter(ScopeRules rules) {
+    this.groups = rules.groups();
     this.include = parse(rules.include());
     this.exclude = parse(rules.exclude());
     this.departments = lower(rules.departments());
@@ -38,6 +40,12 @@ public final class ScopeFilter {
     if (rules == null) {
       return errors;
     }
+    for (int i = 0; i < rules.groups().size(); i++) {
+      String g = rules.groups().get(i);
+      if (g == null || g.isBlank()) {
+        errors.add(new FieldError(field + ".groups[" + i + "]", "must be a source group id"));
+      }
+    }
     for (String[] f : new String[][] {{"include", rules.include()}, {"exclude", rules.exclude()}}) {
       if (f[1] != null) {
         try {
@@ -50,7 +58,12 @@ public final class ScopeFilter {
     return errors;
   }
 
-  /** True if the resource is managed under these rules. */
+  /** Source group ids whose direct members alone are in scope; empty when scope does not depend on groups. */
+  public List<String> groups() {
+    return groups;
+  }
+
+  /** True if the resource passes the attribute rules (group scope is checked against memberships by the caller). */
   public boolean inScope(ObjectNode resource) {
     if (include != null && !matches(include, resource)) {
       return false;

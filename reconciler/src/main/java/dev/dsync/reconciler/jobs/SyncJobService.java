@@ -307,7 +307,7 @@ public class SyncJobService {
               // Events emitted so far go to the outbox now (same transaction, same order), so a
               // large job holds at most a page of them in memory.
               return chain
-                  .chain(() -> outbox.appendAll(tx.drain()))
+                  .chain(() -> Steps.forEach(tx.drain(), outbox::append))
                   .chain(() -> Panache.getSession().chain(s -> s.flush().invoke(s::clear)))
                   .chain(() -> page(tx, jobId, last, visit));
             });
@@ -358,8 +358,13 @@ public class SyncJobService {
 
   /** The oldest other blocked job of the directory, which must be decided first; null if none. */
   public Uni<SyncJob> olderBlocked(String directoryId, String jobId) {
-    return SyncJob.<SyncJob>find("directoryId = ?1 and status = 'BLOCKED' and id <> ?2 order by startedAt", directoryId, jobId)
-        .firstResult();
+    // Only jobs started before this one: a push hold opened while this job was blocked is newer and
+    // waits for it, it does not block it.
+    return SyncJob.<SyncJob>findById(jobId)
+        .chain(job -> SyncJob.<SyncJob>find(
+                "directoryId = ?1 and status = 'BLOCKED' and id <> ?2 and startedAt <= ?3 order by startedAt",
+                directoryId, jobId, job == null ? java.time.Instant.now() : job.startedAt)
+            .firstResult());
   }
 
   private Uni<Long> population(String directoryId) {

@@ -100,21 +100,112 @@ public class ChangeApplier {
               }
               Map<String, Object> mapped = tx.rules.users().map(u.resource());
               boolean managedHere = link != null && link.inScope;
-              if (!tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
-                if (link != null) {
-                  link.sourceVersion = u.sourceVersion();
-                }
-                return managedHere ? deprovision(tx, link) : Uni.createFrom().item(Outcome.SKIPPED_BY_FILTER);
-              }
-              Uni<UserEntity> existing = link == null ? Uni.createFrom().nullItem() : UserEntity.findById(link.entityId);
-              return existing.chain(
-                  user -> {
-                    if (user == null || user.deleted) {
-                      return correlate(tx, c, u, mapped, link, forced);
-                    }
-                    return update(tx, link, user, u, mapped, false);
-                  });
+              return rememberForGroupScope(tx, c, u)
+                  .chain(() -> inGroupScope(tx, u.resourceId()))
+                  .chain(
+                      inGroups -> {
+                        if (!inGroups || !tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
+                          if (link != null) {
+                            link.sourceVersion = u.sourceVersion();
+                          }
+                          return managedHere ? deprovision(tx, link) : Uni.createFrom().item(Outcome.SKIPPED_BY_FILTER);
+                        }
+                        Uni<UserEntity> existing = link == null ? Uni.createFrom().nullItem() : UserEntity.findById(link.entityId);
+                        return existing.chain(
+                            user -> {
+                              if (user == null || user.deleted) {
+                                return correlate(tx, c, u, mapped, link, forced);
+                              }
+                              return update(tx, link, user, u, mapped, false);
+                            });
+                      });
             });
+  }
+
+  // ---------------------------------------------------------------- group scope
+
+  /** Under a group scope, keeps the user's latest source change so it can be provisioned when it joins a scoped group. */
+  private Uni<Void> rememberForGroupScope(DirectoryTx tx, SourceChange c, UserUpserted u) {
+    if (tx.rules.scope().groups().isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return Panache.getSession()
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "insert into source_user (directory_id, resource_id, source_version, payload) values (:d, :r, :v, :p)"
+                            + " on conflict (directory_id, resource_id) do update set source_version = excluded.source_version,"
+                            + " payload = excluded.payload where source_user.source_version <= excluded.source_version")
+                    .setParameter("d", tx.directoryId)
+                    .setParameter("r", u.resourceId())
+                    .setParameter("v", u.sourceVersion())
+                    .setParameter("p", c.json())
+                    .executeUpdate())
+        .replaceWithVoid();
+  }
+
+  /** True when the directory's scope names no groups, or the user is a direct member of one of them. */
+  private Uni<Boolean> inGroupScope(DirectoryTx tx, String userResourceId) {
+    List<String> groups = tx.rules.scope().groups();
+    if (groups.isEmpty()) {
+      return Uni.createFrom().item(true);
+    }
+    return flush()
+        .chain(Panache::getSession)
+        .chain(
+            s ->
+                s.createNativeQuery(
+                        "select count(*) from membership where directory_id = :d and member_resource_id = :u"
+                            + " and member_type = 'User' and group_resource_id in (:g)",
+                        Long.class)
+                    .setParameter("d", tx.directoryId)
+                    .setParameter("u", userResourceId)
+                    .setParameter("g", groups)
+                    .getSingleResult())
+        .map(n -> n > 0);
+  }
+
+  /**
+   * A user's membership of a scoped group changed: one entering scope is provisioned from its
+   * latest source change, one no longer in any scoped group is deprovisioned per policy.
+   */
+  private Uni<Void> rescope(DirectoryTx tx, String userResourceId) {
+    return inGroupScope(tx, userResourceId)
+        .chain(
+            in ->
+                SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, userResourceId))
+                    .chain(
+                        link -> {
+                          boolean managed = link != null && link.inScope;
+                          if (!in && managed) {
+                            return deprovision(tx, link).invoke(tx.counters::add).replaceWithVoid();
+                          }
+                          if (!in || managed) {
+                            return Uni.createFrom().voidItem();
+                          }
+                          return Panache.getSession()
+                              .chain(
+                                  s ->
+                                      s.createNativeQuery(
+                                              "select payload from source_user where directory_id = :d and resource_id = :r", String.class)
+                                          .setParameter("d", tx.directoryId)
+                                          .setParameter("r", userResourceId)
+                                          .getResultList())
+                              .chain(
+                                  rows -> {
+                                    if (rows.isEmpty()) {
+                                      return Uni.createFrom().voidItem(); // the user itself has not arrived yet
+                                    }
+                                    SourceChange c =
+                                        SourceChange.of(UUID.randomUUID(), EventType.SOURCE_USER_UPSERTED.type(), tx.tenantId, tx.directoryId, rows.get(0));
+                                    return upsertUser(tx, c, c.data(UserUpserted.class), null).invoke(tx.counters::add).replaceWithVoid();
+                                  });
+                        }));
+  }
+
+  /** User members whose scope a change of {@code groupResourceId}'s members may change; none unless it is a scoped group. */
+  private static List<String> rescoped(DirectoryTx tx, String groupResourceId, List<String> userResourceIds) {
+    return tx.rules.scope().groups().contains(groupResourceId) ? userResourceIds.stream().distinct().toList() : List.of();
   }
 
   private static boolean deletedByPolicy(DirectoryTx tx, Map<String, Object> mapped) {
@@ -290,7 +381,17 @@ public class ChangeApplier {
   }
 
   public Uni<Outcome> deleteUser(DirectoryTx tx, UserDeleted d) {
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
+    Uni<Void> forget =
+        tx.rules.scope().groups().isEmpty()
+            ? Uni.createFrom().voidItem()
+            : Panache.getSession()
+                .chain(s -> s.createNativeQuery("delete from source_user where directory_id = :d and resource_id = :r and source_version <= :v")
+                    .setParameter("d", tx.directoryId)
+                    .setParameter("r", d.resourceId())
+                    .setParameter("v", d.sourceVersion())
+                    .executeUpdate())
+                .replaceWithVoid();
+    return forget.chain(() -> SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
         .chain(
             link -> {
               if (link == null) {
@@ -302,7 +403,7 @@ public class ChangeApplier {
               }
               link.sourceVersion = d.sourceVersion();
               return link.inScope ? deprovision(tx, link) : Uni.createFrom().item(Outcome.UNCHANGED);
-            });
+            }));
   }
 
   /** A managed source user is gone or out of scope: apply the policy unless another directory still feeds the identity. */
@@ -347,12 +448,17 @@ public class ChangeApplier {
         .replaceWith(Outcome.DELETED);
   }
 
-  /** Deletes a canonical user: memberships end with it (the deletion event implies them). */
+  /**
+   * Deletes a canonical user: each of its published memberships ends with a
+   * {@code dsync.group.user_removed} (so a consumer tracking groups needs no inference), then
+   * {@code dsync.user.deleted}.
+   */
   public Uni<Outcome> hardDelete(DirectoryTx tx, UserEntity user) {
     user.deleted = true;
     user.deleteAfter = null;
     user.updatedAt = Instant.now();
-    return Membership.delete("memberId = ?1 and memberType = 'User'", user.id)
+    return Membership.<Membership>list("memberId = ?1 and memberType = 'User' order by id", user.id)
+        .chain(rows -> Steps.forEach(rows, row -> removeMember(tx, row)))
         .invoke(() -> IdentityEvents.user(tx, EventType.USER_DELETED, user, null, null))
         .replaceWith(Outcome.DELETED);
   }
@@ -451,11 +557,15 @@ public class ChangeApplier {
               }
               group.deleted = true;
               group.updatedAt = Instant.now();
-              return Membership.delete(
+              List<String> members = new ArrayList<>();
+              return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2 and memberType = 'User'", tx.directoryId, link.resourceId)
+                  .invoke(rows -> rows.forEach(r -> members.add(r.memberResourceId)))
+                  .chain(() -> Membership.delete(
                       "directoryId = ?1 and (groupResourceId = ?2 or (memberResourceId = ?2 and memberType = 'Group'))",
                       tx.directoryId,
-                      link.resourceId)
+                      link.resourceId))
                   .invoke(() -> IdentityEvents.group(tx, EventType.GROUP_DELETED, group, null))
+                  .chain(() -> Steps.forEach(rescoped(tx, link.resourceId, members), id -> rescope(tx, id)))
                   .replaceWith(Outcome.DELETED);
             });
   }
@@ -503,8 +613,12 @@ public class ChangeApplier {
     if (toAdd.isEmpty() && toRemove.isEmpty()) {
       return Uni.createFrom().item(Outcome.UNCHANGED);
     }
+    List<String> users = new ArrayList<>();
+    toRemove.stream().filter(r -> SourceLink.USER.equals(r.memberType)).forEach(r -> users.add(r.memberResourceId));
+    toAdd.stream().filter(r -> !"Group".equals(r.type())).forEach(r -> users.add(r.value()));
     return Steps.forEach(toRemove, row -> removeMember(tx, row))
         .chain(() -> Steps.forEach(toAdd, ref -> addMember(tx, m.groupId(), groupLink, ref)))
+        .chain(() -> Steps.forEach(rescoped(tx, m.groupId(), users), id -> rescope(tx, id)))
         .replaceWith(Outcome.UPDATED);
   }
 
@@ -650,7 +764,7 @@ public class ChangeApplier {
     return switch (t) {
       case SOURCE_USER_UPSERTED -> {
         UserUpserted u = EventJson.read(json, UserUpserted.class);
-        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
+        yield inGroupScope(tx, u.resourceId()).chain(inGroups -> SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
             .map(
                 link -> {
                   if (link != null && u.sourceVersion() < link.sourceVersion) {
@@ -658,13 +772,27 @@ public class ChangeApplier {
                   }
                   Map<String, Object> mapped = tx.rules.users().map(u.resource());
                   boolean managed = link != null && link.inScope;
-                  if (!tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
+                  if (!inGroups || !tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
                     return managed ? ThresholdAction.DELETED : null;
                   }
                   if (!managed) {
                     return ThresholdAction.INSERTED;
                   }
                   return hash(mapped).equals(link.contentHash) ? null : ThresholdAction.UPDATED;
+                }));
+      }
+      case SOURCE_GROUP_MEMBERSHIP_CHANGED -> {
+        // A managed group whose members would change is an update of that group; the members of a
+        // group created by the same job are part of its insert.
+        GroupMembershipChanged m = EventJson.read(json, GroupMembershipChanged.class);
+        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
+            .chain(
+                link -> {
+                  if (link == null || !link.inScope || m.sourceVersion() < link.sourceVersion) {
+                    return Uni.createFrom().nullItem();
+                  }
+                  return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, m.groupId())
+                      .map(current -> membersChange(m, current) ? ThresholdAction.UPDATED : null);
                 });
       }
       case SOURCE_GROUP_UPSERTED -> {
@@ -685,6 +813,23 @@ public class ChangeApplier {
       }
       default -> Uni.createFrom().nullItem();
     };
+  }
+
+  /** Whether applying the delta would add or remove a member. */
+  private static boolean membersChange(GroupMembershipChanged m, List<Membership> current) {
+    Set<String> now = new HashSet<>();
+    current.forEach(r -> now.add(r.memberResourceId));
+    Set<String> added = new HashSet<>();
+    if (m.added() != null) {
+      m.added().stream().filter(r -> r.value() != null).forEach(r -> added.add(r.value()));
+    }
+    if (!now.containsAll(added)) {
+      return true;
+    }
+    if (m.replaced() && !added.containsAll(now)) {
+      return true;
+    }
+    return m.removed() != null && m.removed().stream().anyMatch(r -> now.contains(r.value()));
   }
 
   // ---------------------------------------------------------------- helpers

@@ -100,7 +100,7 @@ public class Reconciler {
 
   /** Writes a directory's sequence and appends its events; call last in the transaction. */
   public Uni<Void> commitDirectory(DirectoryTx tx) {
-    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> outbox.appendAll(tx.drain()));
+    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.forEach(tx.drain(), outbox::append));
   }
 
   private Uni<Void> one(Map<String, DirectoryTx> open, Received r) {

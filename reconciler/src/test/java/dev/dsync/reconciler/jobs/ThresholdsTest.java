@@ -168,6 +168,77 @@ class ThresholdsTest {
     }
   }
 
+  @Test
+  void membership_changes_of_managed_groups_count_as_updates_and_resume_applies_only_that_jobs_changes() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      given().auth().oauth2(token).contentType(ContentType.JSON)
+          .body("{\"thresholds\":{\"updated\":{\"rows\":2,\"percent\":0}}}")
+          .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
+      // A first job creates 4 groups and 4 users and fills the groups: an initial load, never blocked,
+      // and the members of groups created by the job are part of their insert.
+      String job1 = UUID.randomUUID().toString();
+      src.jobStarted(job1, SyncMode.COMPLETE);
+      for (int i = 0; i < 4; i++) {
+        src.upsertUser(Source.user("m" + i, "m" + i + "@x.test", "M", "" + i, "m" + i + "@x.test", true, null), job1);
+      }
+      for (int i = 0; i < 4; i++) {
+        src.send(dev.dsync.events.EventType.SOURCE_GROUP_UPSERTED, group("g" + i, 2, job1));
+        src.send(dev.dsync.events.EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, members("g" + i, 2, List.of("m" + i), List.of(), job1));
+      }
+      src.jobCompleted(job1, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, job1).getString("status")));
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.user_added").size() == 4);
+
+      // A later job moves the members of three groups: 3 group updates > 2 allowed.
+      String job2 = UUID.randomUUID().toString();
+      src.jobStarted(job2, SyncMode.INCREMENTAL);
+      for (int i = 0; i < 3; i++) {
+        src.send(dev.dsync.events.EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, members("g" + i, 3, List.of("m" + ((i + 1) % 4)), List.of("m" + i), job2));
+      }
+      // Re-listing a group with its current member is not a change.
+      src.send(dev.dsync.events.EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, members("g3", 3, List.of("m3"), List.of(), job2));
+      src.jobCompleted(job2, SyncMode.INCREMENTAL);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "BLOCKED".equals(job(token, job2).getString("status")));
+      JsonPath blocked = job(token, job2);
+      assertThat(blocked.getLong("planned.updated")).isEqualTo(3);
+      assertThat(blocked.getString("reason")).contains("updated 3 > allowed 2");
+      int before = probe.events(src.directory).size();
+
+      // While the directory is blocked, a pushed change is held apart; resuming the job applies
+      // exactly its own pending changes (3 removals, 3 additions), not the held push change.
+      src.upsertUser(Source.user("late", "late@x.test", "L", "Ate", "late@x.test", true, null), null);
+      await().atMost(Duration.ofSeconds(30)).until(() -> given().auth().oauth2(token).queryParam("directoryId", src.directory)
+          .queryParam("status", "BLOCKED").get("/api/v1/sync-jobs").then().extract().jsonPath().getList("items").size() == 2);
+      given().auth().oauth2(token).post("/api/v1/sync-jobs/" + job2 + "/resume").then().statusCode(200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() >= before + 6);
+      List<IdentityProbe.Seen> applied = probe.events(src.directory).subList(before, probe.events(src.directory).size());
+      assertThat(applied).hasSize(6);
+      assertThat(applied.stream().filter(e -> e.type().equals("dsync.group.user_removed"))).hasSize(3);
+      assertThat(applied.stream().filter(e -> e.type().equals("dsync.group.user_added"))).hasSize(3);
+      assertThat(probe.events(src.directory, "dsync.user.created")).hasSize(4);
+      JsonPath resumed = job(token, job2);
+      assertThat(resumed.getString("status")).isEqualTo("COMPLETED");
+      assertThat(resumed.getLong("counters.updated")).isEqualTo(3);
+      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(1);
+    }
+  }
+
+  private static dev.dsync.events.source.GroupUpserted group(String id, long version, String jobId) {
+    var n = dev.dsync.events.EventJson.mapper().createObjectNode();
+    n.putArray("schemas").add("urn:ietf:params:scim:schemas:core:2.0:Group");
+    n.put("id", id);
+    n.put("displayName", "Group " + id);
+    return new dev.dsync.events.source.GroupUpserted(id, null, version, java.time.Instant.now(), n, List.of("displayName"), null, jobId);
+  }
+
+  private static dev.dsync.events.source.GroupMembershipChanged members(String group, long version, List<String> add, List<String> remove, String jobId) {
+    return new dev.dsync.events.source.GroupMembershipChanged(group, version, java.time.Instant.now(),
+        add.stream().map(u -> new dev.dsync.events.source.MemberRef(u, "User")).toList(),
+        remove.stream().map(u -> new dev.dsync.events.source.MemberRef(u, "User")).toList(), false, null, jobId);
+  }
+
   private static JsonPath job(String token, String id) {
     return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().extract().jsonPath();
   }
