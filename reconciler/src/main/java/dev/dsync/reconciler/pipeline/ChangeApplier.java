@@ -617,12 +617,23 @@ public class ChangeApplier {
     toRemove.stream().filter(r -> SourceLink.USER.equals(r.memberType)).forEach(r -> users.add(r.memberResourceId));
     toAdd.stream().filter(r -> !"Group".equals(r.type())).forEach(r -> users.add(r.value()));
     return Steps.forEach(toRemove, row -> removeMember(tx, row))
-        .chain(() -> Steps.forEach(toAdd, ref -> addMember(tx, m.groupId(), groupLink, ref)))
+        .chain(() -> addMembers(tx, m.groupId(), groupLink, toAdd))
         .chain(() -> Steps.forEach(rescoped(tx, m.groupId(), users), id -> rescope(tx, id)))
         .replaceWith(Outcome.UPDATED);
   }
 
-  private Uni<Void> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {
+  /**
+   * Persists the new rows first and flushes once, then publishes: a flush per member would
+   * dirty-check every entity of the session per member, quadratic in the size of the delta.
+   */
+  private Uni<Void> addMembers(DirectoryTx tx, String groupResourceId, SourceLink groupLink, List<MemberRef> refs) {
+    List<Membership> rows = new ArrayList<>(refs.size());
+    return Steps.forEach(refs, ref -> addMember(tx, groupResourceId, groupLink, ref).invoke(rows::add))
+        .chain(ChangeApplier::flush)
+        .chain(() -> Steps.forEach(rows, row -> emitAdded(tx, row, false)));
+  }
+
+  private Uni<Membership> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {
     String type = "Group".equals(ref.type()) ? SourceLink.GROUP : SourceLink.USER;
     Membership row = new Membership();
     row.id = Membership.key(tx.directoryId, groupResourceId, ref.value());
@@ -649,7 +660,7 @@ public class ChangeApplier {
               }
               return row.persist();
             })
-        .chain(() -> emitAdded(tx, row));
+        .replaceWith(row);
   }
 
   /** True if {@code groupResourceId} is already reachable below {@code memberGroupResourceId}. */
@@ -675,11 +686,15 @@ public class ChangeApplier {
   }
 
   private Uni<Void> emitAdded(DirectoryTx tx, Membership row) {
+    return emitAdded(tx, row, true);
+  }
+
+  private Uni<Void> emitAdded(DirectoryTx tx, Membership row, boolean flush) {
     if (!SourceLink.USER.equals(row.memberType) || row.groupId == null || row.memberId == null || row.emitted) {
       return Uni.createFrom().voidItem();
     }
     row.emitted = true;
-    return membershipEvent(tx, EventType.GROUP_USER_ADDED, row.groupId, row.memberId);
+    return membershipEvent(tx, EventType.GROUP_USER_ADDED, row.groupId, row.memberId, flush);
   }
 
   private Uni<Void> removeMember(DirectoryTx tx, Membership row) {
@@ -690,11 +705,16 @@ public class ChangeApplier {
   }
 
   private Uni<Void> membershipEvent(DirectoryTx tx, EventType type, UUID groupId, UUID userId) {
+    return membershipEvent(tx, type, groupId, userId, true);
+  }
+
+  /** {@code flush} false: the caller flushed after its last change to memberships. */
+  private Uni<Void> membershipEvent(DirectoryTx tx, EventType type, UUID groupId, UUID userId, boolean flush) {
     return GroupEntity.<GroupEntity>findById(groupId)
         .chain(g -> UserEntity.<UserEntity>findById(userId).map(u -> new Object[] {g, u}))
         .chain(
             pair ->
-                groupIds(userId)
+                (flush ? groupIds(userId) : groupIdsFlushed(userId))
                     .invoke(groups -> {
                       if (pair[0] != null && pair[1] != null) {
                         IdentityEvents.membership(tx, type, (GroupEntity) pair[0], (UserEntity) pair[1], groups);
@@ -741,8 +761,11 @@ public class ChangeApplier {
 
   /** Direct group ids of a user, for its state record. */
   private Uni<List<String>> groupIds(UUID userId) {
-    return flush()
-        .chain(Panache::getSession)
+    return flush().chain(() -> groupIdsFlushed(userId));
+  }
+
+  private Uni<List<String>> groupIdsFlushed(UUID userId) {
+    return Panache.getSession()
         .chain(
             s ->
                 s.createNativeQuery(
