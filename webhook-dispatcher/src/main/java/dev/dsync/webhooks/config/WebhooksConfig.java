@@ -57,8 +57,11 @@ public interface WebhooksConfig {
   @WithDefault("5d")
   Duration disableAfter();
 
-  /** Most attempts in flight to one endpoint from one replica; a slow endpoint only uses its own. */
-  @WithDefault("8")
+  /**
+   * Most attempts in flight to one endpoint from one replica; a slow endpoint only uses its own.
+   * As many again wait in the endpoint's lane, so a fast endpoint never waits for the next claim.
+   */
+  @WithDefault("16")
   int endpointConcurrency();
 
   /** Most pooled HTTP connections per target host. */

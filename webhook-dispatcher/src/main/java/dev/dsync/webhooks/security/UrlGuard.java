@@ -28,6 +28,9 @@ public class UrlGuard {
     }
   }
 
+  private static final java.util.regex.Pattern IP_LITERAL =
+      java.util.regex.Pattern.compile("((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*");
+
   private final WebhooksConfig config;
   private final Vertx vertx;
 
@@ -70,8 +73,18 @@ public class UrlGuard {
   public Uni<InetAddress> resolve(URI uri) {
     String host = uri.getHost();
     String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
-    return vertx
-        .executeBlocking(() -> InetAddress.getAllByName(bare), false)
+    // An address literal needs no lookup: no hop to a worker thread on every attempt.
+    Uni<InetAddress[]> lookup =
+        IP_LITERAL.matcher(bare).matches()
+            ? Uni.createFrom().item(() -> {
+                try {
+                  return InetAddress.getAllByName(bare);
+                } catch (UnknownHostException e) {
+                  throw new Refused("host " + host + " is not a valid address");
+                }
+              })
+            : vertx.executeBlocking(() -> InetAddress.getAllByName(bare), false);
+    return lookup
         .onFailure(UnknownHostException.class)
         .transform(e -> new Refused("host " + host + " does not resolve"))
         .map(
