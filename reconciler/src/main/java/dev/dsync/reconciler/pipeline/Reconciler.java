@@ -100,7 +100,7 @@ public class Reconciler {
 
   /** Writes a directory's sequence and appends its events; call last in the transaction. */
   public Uni<Void> commitDirectory(DirectoryTx tx) {
-    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.forEach(tx.drain(), outbox::append));
+    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.withoutAutoFlush(() -> Steps.forEach(tx.drain(), outbox::append)));
   }
 
   private Uni<Void> one(Map<String, DirectoryTx> open, Received r) {
@@ -108,8 +108,7 @@ public class Reconciler {
       throw new RejectedChange(r.rejection());
     }
     SourceChange c = r.change();
-    return inbox
-        .firstDelivery(config.groupId(), c.eventId())
+    return Steps.withoutAutoFlush(() -> inbox.firstDelivery(config.groupId(), c.eventId()))
         .chain(
             first -> {
               if (!first) {
