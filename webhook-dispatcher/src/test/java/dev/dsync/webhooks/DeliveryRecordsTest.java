@@ -89,6 +89,26 @@ class DeliveryRecordsTest {
   }
 
   @Test
+  void the_body_is_type_event_time_and_data_exactly_as_signed() throws Exception {
+    String tenant = Tokens.newTenant();
+    try (Receiver receiver = new Receiver()) {
+      var ep = endpoint(tenant, receiver.url());
+      String data = IdentityEvents.sample(EventType.GROUP_USER_ADDED);
+      UUID eventId = IdentityEvents.publish(UUID.randomUUID(), tenant, UUID.randomUUID().toString(), EventType.GROUP_USER_ADDED, data, "2026-01-02T03:04:05.123456+00:00");
+      await().atMost(Duration.ofSeconds(20)).until(() -> "SUCCEEDED".equals(deliveryStatus(pool, eventId, ep.id())));
+      Receiver.Received r = receiver.received().get(0);
+      JsonNode body = EventJson.mapper().readTree(r.body());
+      assertThat(body.size()).isEqualTo(3);
+      assertThat(body.get("type").asText()).isEqualTo("dsync.group.user_added");
+      assertThat(body.get("timestamp").asText()).as("the event's time, not the delivery's").isEqualTo("2026-01-02T03:04:05.123456Z");
+      assertThat(body.get("data")).isEqualTo(EventJson.mapper().readTree(data));
+      new Webhook(ep.secret()).verify(r.body(), r.headers());
+      // The stored message is the very body that was sent.
+      assertThat(rows(pool, "select payload from webhook.message where id = $1", eventId).get(0).getString("payload")).isEqualTo(r.body());
+    }
+  }
+
+  @Test
   void a_redirect_is_a_failure_not_followed_and_only_4_KiB_of_a_response_are_kept() throws Exception {
     String tenant = Tokens.newTenant();
     try (Receiver elsewhere = new Receiver();

@@ -36,7 +36,12 @@ public final class IdentityEvents {
     return publish(UUID.randomUUID(), tenant, directoryId, type, sample(type));
   }
 
-  public static synchronized UUID publish(UUID id, String tenant, String directoryId, EventType type, String data) {
+  public static UUID publish(UUID id, String tenant, String directoryId, EventType type, String data) {
+    return publish(id, tenant, directoryId, type, data, Instant.now().toString());
+  }
+
+  /** With a given {@code ce_time}, as the reconciler's relay writes it. */
+  public static synchronized UUID publish(UUID id, String tenant, String directoryId, EventType type, String data, String time) {
     ProducerRecord<String, String> record =
         new ProducerRecord<>(type.topic().topicName(), directoryId, data);
     Map.of(
@@ -44,7 +49,7 @@ public final class IdentityEvents {
             "ce_id", id.toString(),
             "ce_source", "/dsync/reconciler",
             "ce_type", type.type(),
-            "ce_time", Instant.now().toString(),
+            "ce_time", time,
             "ce_tenantid", tenant,
             "ce_directoryid", directoryId,
             "content-type", "application/json")

@@ -9,7 +9,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
+import java.time.DateTimeException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -98,8 +98,9 @@ public class IdentityEventConsumer {
       return Instant.now();
     }
     try {
-      return java.time.OffsetDateTime.parse(value).toInstant();
-    } catch (DateTimeParseException e) {
+      // RFC 3339 with an offset, as the connector writes it; a zone id in brackets is tolerated.
+      return java.time.format.DateTimeFormatter.ISO_DATE_TIME.parse(value, Instant::from);
+    } catch (DateTimeException e) {
       return Instant.now();
     }
   }
