@@ -109,6 +109,25 @@ class DeliveryRecordsTest {
   }
 
   @Test
+  void an_endpoints_rate_limit_paces_its_deliveries() throws Exception {
+    String tenant = Tokens.newTenant();
+    String directory = UUID.randomUUID().toString();
+    try (Receiver limited = new Receiver(); Receiver free = new Receiver()) {
+      endpoint(tenant, limited.url(), "\"rateLimit\":5");
+      endpoint(tenant, free.url());
+      for (int i = 0; i < 15; i++) {
+        IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> limited.received().size() == 15 && free.received().size() == 15);
+      List<Receiver.Received> got = limited.received();
+      // Five a second: fifteen take at least 14 intervals of 200 ms; the other endpoint is not paced.
+      assertThat(Duration.between(got.get(0).at(), got.get(14).at())).isGreaterThanOrEqualTo(Duration.ofMillis(2600));
+      List<Receiver.Received> unpaced = free.received();
+      assertThat(Duration.between(unpaced.get(0).at(), unpaced.get(14).at())).isLessThan(Duration.ofMillis(2000));
+    }
+  }
+
+  @Test
   void a_redirect_is_a_failure_not_followed_and_only_4_KiB_of_a_response_are_kept() throws Exception {
     String tenant = Tokens.newTenant();
     try (Receiver elsewhere = new Receiver();

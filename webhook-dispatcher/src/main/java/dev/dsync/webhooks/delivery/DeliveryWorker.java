@@ -340,6 +340,8 @@ public class DeliveryWorker {
     private final Deque<Claimed> waiting = new ArrayDeque<>();
     private int active;
     private long nextSlotNanos;
+    /** Whether nextSlotNanos means anything (nanoTime has no fixed origin; it may be negative). */
+    private boolean paced;
 
     synchronized boolean enter(Claimed job, int max) {
       if (active < max) {
@@ -360,7 +362,7 @@ public class DeliveryWorker {
 
     /** How many more deliveries this lane takes: none while it is full or paced a second ahead. */
     synchronized int room(int capacity) {
-      if (nextSlotNanos - System.nanoTime() > Duration.ofSeconds(1).toNanos()) {
+      if (paced && nextSlotNanos - System.nanoTime() > Duration.ofSeconds(1).toNanos()) {
         return 0;
       }
       return Math.max(0, capacity - active - waiting.size());
@@ -372,7 +374,8 @@ public class DeliveryWorker {
         return 0;
       }
       long now = System.nanoTime();
-      long slot = Math.max(now, nextSlotNanos);
+      long slot = paced ? Math.max(now, nextSlotNanos) : now;
+      paced = true;
       nextSlotNanos = slot + 1_000_000_000L / perSecond;
       return (slot - now) / 1_000_000;
     }
