@@ -102,6 +102,19 @@ public class MessageService {
                     }));
   }
 
+  /** An endpoint's filters, parsed once per batch rather than once per message. */
+  private record Subscriber(UUID id, Set<String> types, Set<String> directories) {
+    static Subscriber of(Endpoint e) {
+      return new Subscriber(e.id, new java.util.HashSet<>(e.eventTypeList()), new java.util.HashSet<>(e.directoryIdList()));
+    }
+
+    /** As {@link Endpoint#subscribes}: an empty filter means all. */
+    boolean subscribes(String type, String directoryId) {
+      return (types.isEmpty() || types.contains(type))
+          && (directories.isEmpty() || (directoryId != null && directories.contains(directoryId)));
+    }
+  }
+
   private static Uni<Void> insertMessages(SqlConnection conn, List<WebhookMessage> ms) {
     int n = ms.size();
     UUID[] ids = new UUID[n];
@@ -132,21 +145,21 @@ public class MessageService {
         .execute(Tuple.of(tenantIds))
         .chain(
             rows -> {
-              Map<String, List<Endpoint>> byTenant = new HashMap<>();
+              Map<String, List<Subscriber>> byTenant = new HashMap<>();
               for (Row r : rows) {
                 Endpoint e = new Endpoint();
                 e.id = r.getUUID("id");
                 e.tenantId = r.getString("tenant_id");
                 e.eventTypes = r.getString("event_types");
                 e.directoryIds = r.getString("directory_ids");
-                byTenant.computeIfAbsent(e.tenantId, t -> new ArrayList<>()).add(e);
+                byTenant.computeIfAbsent(e.tenantId, t -> new ArrayList<>()).add(Subscriber.of(e));
               }
               List<UUID> ids = new ArrayList<>();
               List<String> tenants = new ArrayList<>();
               List<UUID> messageIds = new ArrayList<>();
               List<UUID> endpointIds = new ArrayList<>();
               for (WebhookMessage m : ms) {
-                for (Endpoint e : byTenant.getOrDefault(m.tenantId, List.of())) {
+                for (Subscriber e : byTenant.getOrDefault(m.tenantId, List.of())) {
                   if (e.subscribes(m.eventType, m.directoryId)) {
                     ids.add(UUID.randomUUID());
                     tenants.add(m.tenantId);
