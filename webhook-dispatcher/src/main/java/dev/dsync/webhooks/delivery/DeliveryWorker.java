@@ -76,6 +76,7 @@ public class DeliveryWorker {
   private final AtomicBoolean flushing = new AtomicBoolean();
   /** Attempts done and not yet recorded; their leases keep them from being claimed again meanwhile. */
   private final ConcurrentLinkedQueue<Sent> unrecorded = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger unrecordedCount = new AtomicInteger();
   private final AtomicBoolean pending = new AtomicBoolean();
   /** Bumped by stop(): attempts of an older generation are dropped unrecorded, as by a dead process. */
   private final AtomicInteger generation = new AtomicInteger();
@@ -118,6 +119,9 @@ public class DeliveryWorker {
       return;
     }
     lanes = new ConcurrentHashMap<>();
+    // Attempts a stopped worker left unrecorded are dropped, as a dead process would drop them.
+    unrecorded.clear();
+    unrecordedCount.set(0);
     running = true;
     pollTimer = vertx.setPeriodic(config.pollInterval().toMillis(), id -> wake());
     cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
@@ -158,6 +162,10 @@ public class DeliveryWorker {
   /** Asks for a claim now (new messages, a freed lane); coalesces with one under way. */
   public void wake() {
     if (!running) {
+      return;
+    }
+    if (unrecordedCount.get() >= 4 * config.claimBatchSize()) {
+      // Backpressure: recording lags; claiming more would only age leases. The next flush wakes us.
       return;
     }
     if (!claiming.compareAndSet(false, true)) {
@@ -238,6 +246,7 @@ public class DeliveryWorker {
           // The lane frees as soon as the endpoint answered: recording does not hold its slot.
           finish(lane, gen);
           if (gen == generation.get()) {
+            unrecordedCount.incrementAndGet();
             unrecorded.add(new Sent(job, result, attemptedAt, gen));
             flush();
           }
@@ -269,6 +278,7 @@ public class DeliveryWorker {
     List<Sent> batch = new ArrayList<>();
     int gen = generation.get();
     for (Sent s; batch.size() < config.claimBatchSize() * 2 && (s = unrecorded.poll()) != null; ) {
+      unrecordedCount.decrementAndGet();
       if (s.generation() == gen) {
         batch.add(s);
       }
@@ -291,6 +301,7 @@ public class DeliveryWorker {
         failure -> {
           flushing.set(false);
           Log.warnf("recording %d attempts failed; their leases will bring them back: %s", batch.size(), failure.toString());
+          wake();
           if (!unrecorded.isEmpty()) {
             flush();
           }
