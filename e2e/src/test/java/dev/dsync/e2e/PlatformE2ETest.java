@@ -173,6 +173,87 @@ class PlatformE2ETest {
     }
   }
 
+  /**
+   * Okta deprovisions by PATCHing active=false. 120 users deactivated at once is over the default
+   * push window (100 rows or 5 % per 10 minutes): the first 100 go through, then the directory is
+   * paused by a BLOCKED job that the admin API and the audit trail show; resume applies the rest.
+   */
+  @Test
+  void a_mass_deactivation_through_scim_is_blocked_visible_and_applied_on_resume() throws Exception {
+    int users = 120;
+    String tenant = "mass-" + System.nanoTime();
+    String admin = run(List.of("bin/dsync", "token", "--tenant", tenant, "--role", "tenant-admin"), 60).trim();
+    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    JsonNode dir = call(http, admin, "POST", url(8081) + "/api/v1/scim-directories", "{\"name\":\"mass\"}");
+    String directoryId = dir.path("directory").path("id").asText();
+    String scim = dir.path("directory").path("scimBaseUrl").asText();
+    String token = dir.path("token").path("token").asText();
+    try (WebhookReceiver receiver = new WebhookReceiver()) {
+      JsonNode endpoint = call(http, admin, "POST", url(8083) + "/api/v1/webhook-endpoints",
+          "{\"url\":\"" + receiver.url() + "\",\"eventTypes\":[\"dsync.user.created\",\"dsync.user.updated\"],\"directoryIds\":[\"" + directoryId + "\"]}");
+      receiver.secret(endpoint.path("secret").asText());
+      List<String> ids = new ArrayList<>();
+      for (int i = 0; i < users; i++) {
+        ids.add(createRetrying(http, scim, token, "m" + i + "@mass.example"));
+      }
+      awaitDeliveries(receiver, "dsync.user.created", users);
+
+      String deactivate = "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"replace\",\"value\":{\"active\":false}}]}";
+      for (String id : ids) {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(scim + "/Users/" + id)).header("Authorization", "Bearer " + token)
+            .header("Content-Type", "application/scim+json").method("PATCH", HttpRequest.BodyPublishers.ofString(deactivate)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as("SCIM accepts the PATCH; the pause is the reconciler's").isEqualTo(200);
+      }
+      String jobs = url(8082) + "/api/v1/sync-jobs?directoryId=" + directoryId + "&status=BLOCKED";
+      JsonNode blocked = awaitJson(http, admin, jobs, page -> page.path("items").size() == 1).path("items").path(0);
+      assertThat(blocked.path("kind").asText()).isEqualTo("PUSH");
+      String jobId = blocked.path("id").asText();
+      awaitJson(http, admin, url(8082) + "/api/v1/sync-jobs/" + jobId + "/changes?limit=200", page -> page.path("items").size() == users - 100);
+      awaitDeliveries(receiver, "dsync.user.updated", 100);
+      Thread.sleep(2000); // nothing beyond the window may trickle through
+      assertThat(count(receiver, "dsync.user.updated")).isEqualTo(100);
+      assertThat(call(http, admin, "GET", url(8082) + "/api/v1/identities?directoryId=" + directoryId + "&state=active&limit=200", null)
+          .path("items").size()).isEqualTo(users - 100);
+      awaitJson(http, admin, url(8084) + "/api/v1/audit/records?action=sync_job.blocked&entityId=" + jobId, page -> page.path("items").size() == 1);
+
+      call(http, admin, "POST", url(8082) + "/api/v1/sync-jobs/" + jobId + "/resume", null);
+      awaitDeliveries(receiver, "dsync.user.updated", users);
+      assertThat(call(http, admin, "GET", url(8082) + "/api/v1/identities?directoryId=" + directoryId + "&state=active&limit=200", null)
+          .path("items").size()).isZero();
+      assertThat(receiver.deliveries()).allSatisfy(d -> assertThat(d.verified()).isTrue());
+    }
+  }
+
+  static long count(WebhookReceiver receiver, String type) throws Exception {
+    long n = 0;
+    for (WebhookReceiver.Delivery d : receiver.deliveries()) {
+      if (type.equals(JSON.readTree(d.body()).path("type").asText())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  static void awaitDeliveries(WebhookReceiver receiver, String type, long expected) throws Exception {
+    long deadline = System.currentTimeMillis() + 120_000;
+    while (count(receiver, type) < expected && System.currentTimeMillis() < deadline) {
+      Thread.sleep(250);
+    }
+    assertThat(count(receiver, type)).as(type + " deliveries").isEqualTo(expected);
+  }
+
+  static JsonNode awaitJson(HttpClient http, String token, String url, java.util.function.Predicate<JsonNode> done) throws Exception {
+    long deadline = System.currentTimeMillis() + 60_000;
+    JsonNode page = call(http, token, "GET", url, null);
+    while (!done.test(page) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(250);
+      page = call(http, token, "GET", url, null);
+    }
+    assertThat(done.test(page)).as("GET " + url + " -> " + page).isTrue();
+    return page;
+  }
+
   /** POST a user until the platform answers; a 409 after a lost answer means the first try landed. */
   static String createRetrying(HttpClient http, String scim, String token, String userName) throws Exception {
     String body = "{\"schemas\":[\"urn:ietf:params:scim:schemas:core:2.0:User\"],\"userName\":\"" + userName

@@ -80,15 +80,23 @@ public final class PlatformBench {
   private void run(int writes, int concurrency, int rate, int seconds, int provision) throws Exception {
     List<Row> rows = new ArrayList<>();
     Directory warm = directory("bench-warm");
+    progress("warm-up: 500 writes");
     load(warm, "warm", 500, concurrency, null);
+    drain("warm", 500);
 
+    // Each phase starts with the pipeline empty: a backlog left by the previous one would be
+    // measured as latency of the next.
     Directory throughput = directory("bench-throughput");
+    progress("throughput: " + writes + " writes at concurrency " + concurrency);
     rows.add(load(throughput, "t", writes, concurrency, "POST /Users, concurrency " + concurrency));
+    drain("t", writes);
 
     Directory steady = directory("bench-latency");
+    progress("latency: " + rate + " writes/s for " + seconds + " s");
     rows.add(steadyRate(steady, rate, seconds));
 
     Directory initial = directory("bench-provisioning");
+    progress("initial provisioning of " + provision + " users");
     rows.addAll(provisioning(initial, provision, concurrency));
 
     Map<String, Double> rss = new LinkedHashMap<>();
@@ -168,6 +176,22 @@ public final class PlatformBench {
     });
     return new Row("SCIM 2xx -> webhook received, " + rate + " writes/s", n, errors.get() + lat.errors(), sendSeconds,
         answeredAt.size() / sendSeconds, lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100));
+  }
+
+  private void drain(String prefix, int n) throws Exception {
+    List<String> users = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      users.add(prefix + i + "@bench.example");
+    }
+    long t0 = System.nanoTime();
+    if (!receiver.awaitAll(users, Duration.ofMinutes(30))) {
+      throw new IllegalStateException("webhooks of phase '" + prefix + "' did not all arrive within 30 minutes");
+    }
+    progress(String.format(Locale.ROOT, "  pipeline drained %.1f s after the last write", (System.nanoTime() - t0) / 1e9));
+  }
+
+  private static void progress(String line) {
+    System.err.println("[" + Instant.now() + "] " + line);
   }
 
   private List<Row> provisioning(Directory d, int n, int concurrency) throws Exception {

@@ -788,20 +788,29 @@ public class ChangeApplier {
       case SOURCE_USER_UPSERTED -> {
         UserUpserted u = EventJson.read(json, UserUpserted.class);
         yield inGroupScope(tx, u.resourceId()).chain(inGroups -> SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
-            .map(
+            .chain(
                 link -> {
                   if (link != null && u.sourceVersion() < link.sourceVersion) {
-                    return null;
+                    return Uni.createFrom().nullItem();
                   }
                   Map<String, Object> mapped = tx.rules.users().map(u.resource());
                   boolean managed = link != null && link.inScope;
                   if (!inGroups || !tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
-                    return managed ? ThresholdAction.DELETED : null;
+                    return Uni.createFrom().item(managed ? ThresholdAction.DELETED : null);
                   }
                   if (!managed) {
-                    return ThresholdAction.INSERTED;
+                    return Uni.createFrom().item(ThresholdAction.INSERTED);
                   }
-                  return hash(mapped).equals(link.contentHash) ? null : ThresholdAction.UPDATED;
+                  if (hash(mapped).equals(link.contentHash)) {
+                    return Uni.createFrom().nullItem();
+                  }
+                  if (!Boolean.FALSE.equals(mapped.get(Mapper.ACTIVE))) {
+                    return Uni.createFrom().item(ThresholdAction.UPDATED);
+                  }
+                  // Deactivation is how Okta and Entra deprovision over SCIM: an active user turning
+                  // inactive counts as a deletion, or a mass unassignment would pass every threshold.
+                  return UserEntity.<UserEntity>findById(link.entityId)
+                      .map(user -> user != null && !user.deleted && "ACTIVE".equals(user.state) ? ThresholdAction.DELETED : ThresholdAction.UPDATED);
                 }));
       }
       case SOURCE_GROUP_MEMBERSHIP_CHANGED -> {

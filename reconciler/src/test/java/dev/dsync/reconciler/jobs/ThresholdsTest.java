@@ -169,6 +169,41 @@ class ThresholdsTest {
   }
 
   @Test
+  void deactivations_count_as_deletions_in_the_push_window_as_okta_and_entra_deprovision_by_active_false() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      given().auth().oauth2(token).contentType(ContentType.JSON)
+          .body("{\"thresholds\":{\"windowDeletions\":{\"rows\":2,\"percent\":0},\"window\":\"PT10M\"}}")
+          .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
+      for (int i = 0; i < 5; i++) {
+        src.upsertUser(Source.user("d" + i, "d" + i + "@x.test", "D", "" + i, "d" + i + "@x.test", true, null), null);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() == 5);
+      // Two deactivations fit the window; a title change of an already inactive user is an update, not a third.
+      src.upsertUser(Source.user("d0", "d0@x.test", "D", "0", "d0@x.test", false, null), null);
+      src.upsertUser(Source.user("d1", "d1@x.test", "D", "1", "d1@x.test", false, null), null);
+      src.upsertUser(Source.user("d1", "d1@x.test", "D", "1", "d1@x.test", false, "Sales"), null);
+      src.upsertUser(Source.user("d2", "d2@x.test", "D", "2", "d2@x.test", false, null), null);
+      await().atMost(Duration.ofSeconds(30)).until(() -> given().auth().oauth2(token).queryParam("directoryId", src.directory)
+          .queryParam("status", "BLOCKED").get("/api/v1/sync-jobs").then().extract().jsonPath().getList("items").size() == 1);
+      String pushJob = given().auth().oauth2(token).queryParam("directoryId", src.directory).get("/api/v1/sync-jobs")
+          .then().extract().jsonPath().getString("items[0].id");
+      JsonPath held = given().auth().oauth2(token).get("/api/v1/sync-jobs/" + pushJob + "/changes").then().extract().jsonPath();
+      assertThat(held.getList("items")).hasSize(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 8);
+      assertThat(probe.events(src.directory)).hasSize(8);
+      assertThat(given().auth().oauth2(token).queryParam("directoryId", src.directory).queryParam("state", "active")
+          .get("/api/v1/identities").then().extract().jsonPath().getList("items")).hasSize(3);
+
+      given().auth().oauth2(token).post("/api/v1/sync-jobs/" + pushJob + "/resume").then().statusCode(200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() == 9);
+      assertThat(given().auth().oauth2(token).queryParam("directoryId", src.directory).queryParam("state", "active")
+          .get("/api/v1/identities").then().extract().jsonPath().getList("items")).hasSize(2);
+    }
+  }
+
+  @Test
   void membership_changes_of_managed_groups_count_as_updates_and_resume_applies_only_that_jobs_changes() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
