@@ -97,7 +97,10 @@ public final class PlatformBench {
 
     Directory initial = directory("bench-provisioning");
     progress("initial provisioning of " + provision + " users");
+    Map<String, Double> cpuBefore = cpu();
     rows.addAll(provisioning(initial, provision, concurrency));
+    Map<String, Double> cpu = new LinkedHashMap<>();
+    cpu().forEach((p, after) -> cpu.put(p, after < 0 || cpuBefore.get(p) < 0 ? -1 : after - cpuBefore.get(p)));
 
     Map<String, Double> rss = new LinkedHashMap<>();
     for (String p : PROCESSES) {
@@ -107,8 +110,8 @@ public final class PlatformBench {
         rss.put(p, -1.0);
       }
     }
-    print(rows, rss);
-    write(rows, rss);
+    print(rows, rss, cpu);
+    write(rows, rss, cpu);
   }
 
   /** Closed-loop load: {@code concurrency} requests in flight, as fast as the platform answers. */
@@ -246,7 +249,27 @@ public final class PlatformBench {
     return args.length > i ? Integer.parseInt(args[i]) : fallback;
   }
 
-  private static void print(List<Row> rows, Map<String, Double> rss) {
+  /** CPU seconds used so far by each process (with its children: PostgreSQL's backends). */
+  private Map<String, Double> cpu() {
+    Map<String, Double> cpu = new LinkedHashMap<>();
+    for (String p : PROCESSES) {
+      try {
+        cpu.put(p, Processes.cpuSeconds(env.pid(p)));
+      } catch (IOException | NumberFormatException e) {
+        cpu.put(p, -1.0);
+      }
+    }
+    // The embedded PostgreSQL daemonizes (its parent is init, not devstack): count it on its own.
+    try {
+      String postmaster = Files.readAllLines(env.home().resolve("devstack/data/postgres/postmaster.pid")).get(0).trim();
+      cpu.put("postgresql", Processes.cpuSeconds(Long.parseLong(postmaster)));
+    } catch (IOException | RuntimeException e) {
+      cpu.put("postgresql", -1.0);
+    }
+    return cpu;
+  }
+
+  private static void print(List<Row> rows, Map<String, Double> rss, Map<String, Double> cpu) {
     System.out.printf(Locale.ROOT, "%nPlatform benchmark, %s, %d cores, every process on loopback%n", Instant.now(),
         Runtime.getRuntime().availableProcessors());
     System.out.printf(Locale.ROOT, "| %-46s | %8s | %6s | %8s | %8s | %8s | %8s | %8s |%n", "scenario", "count", "errors", "seconds", "per s",
@@ -256,11 +279,13 @@ public final class PlatformBench {
       System.out.printf(Locale.ROOT, "| %-46s | %8d | %6d | %8.1f | %8.0f | %8.1f | %8.1f | %8.1f |%n", r.scenario(), r.count(), r.errors(),
           r.seconds(), r.perSecond(), r.p50(), r.p99(), r.max());
     }
-    System.out.printf(Locale.ROOT, "%n| %-20s | %8s |%n|----------------------|----------|%n", "process", "RSS MiB");
-    rss.forEach((p, mib) -> System.out.printf(Locale.ROOT, "| %-20s | %8.0f |%n", p, mib));
+    System.out.printf(Locale.ROOT, "%n| %-20s | %8s | %26s |%n|----------------------|----------|----------------------------|%n",
+        "process", "RSS MiB", "CPU s during provisioning");
+    rss.forEach((p, mib) -> System.out.printf(Locale.ROOT, "| %-20s | %8.0f | %26.1f |%n", p, mib, cpu.get(p)));
+    System.out.printf(Locale.ROOT, "| %-20s | %8s | %26.1f |%n", "postgresql", "", cpu.get("postgresql"));
   }
 
-  private void write(List<Row> rows, Map<String, Double> rss) throws IOException {
+  private void write(List<Row> rows, Map<String, Double> rss, Map<String, Double> cpu) throws IOException {
     ObjectNode out = JSON.createObjectNode();
     out.put("at", Instant.now().toString());
     out.put("cores", Runtime.getRuntime().availableProcessors());
@@ -268,6 +293,8 @@ public final class PlatformBench {
     rows.forEach(r -> arr.add(JSON.valueToTree(r)));
     ObjectNode mem = out.putObject("rssMib");
     rss.forEach(mem::put);
+    ObjectNode cpuOut = out.putObject("provisioningCpuSeconds");
+    cpu.forEach(cpuOut::put);
     Path file = env.out().resolve("platform-bench.json");
     Files.createDirectories(file.getParent());
     Files.writeString(file, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(out));

@@ -90,10 +90,15 @@ public class SyncJobService {
    * rolling window and, over it, opens a BLOCKED push job. True if held.
    */
   public Uni<Boolean> holdPush(DirectoryTx tx, SourceChange c, String resourceId) {
-    return SyncJob.<SyncJob>find("directoryId = ?1 and status = 'BLOCKED' order by startedAt desc", tx.directoryId)
-        .firstResult()
+    // The directory is locked for the whole transaction, so only this transaction can block a job
+    // of it: once none was found, asking again per change is a wasted round trip.
+    Uni<SyncJob> current = tx.knownUnblocked
+        ? Uni.createFrom().nullItem()
+        : SyncJob.<SyncJob>find("directoryId = ?1 and status = 'BLOCKED' order by startedAt desc", tx.directoryId).firstResult();
+    return current
         .chain(
             blocked -> {
+              tx.knownUnblocked = blocked == null;
               if (blocked != null) {
                 Uni<SyncJob> hold =
                     JobKind.PUSH.name().equals(blocked.kind)
@@ -158,6 +163,7 @@ public class SyncJobService {
   }
 
   private Uni<SyncJob> pushHold(DirectoryTx tx, String reason) {
+    tx.knownUnblocked = false;
     return newJob(tx, "push-" + UUID.randomUUID(), JobKind.PUSH, JobStatus.BLOCKED, null, null)
         .invoke(job -> {
           job.reason = reason;
@@ -203,6 +209,7 @@ public class SyncJobService {
     job.planned = EventJson.write(plan);
     if (!reasons.isEmpty()) {
       job.status = JobStatus.BLOCKED.name();
+      tx.knownUnblocked = false;
       job.reason = String.join("; ", reasons);
       Log.warnf("sync job %s of directory %s blocked: %s", job.id, tx.directoryId, job.reason);
       return audit(tx.tenantId, SYSTEM, "sync_job.blocked", job.id, plan);

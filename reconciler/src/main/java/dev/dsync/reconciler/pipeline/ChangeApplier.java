@@ -246,46 +246,64 @@ public class ChangeApplier {
             });
   }
 
-  /** Ordered correlation against the tenant's identities not already fed by this directory. */
+  /**
+   * Ordered correlation against the tenant's identities not already fed by this directory. One
+   * query for all keys (each row says which keys it matched); the order is applied here.
+   */
   private Uni<MatchDecision> match(DirectoryTx tx, Map<String, Object> mapped) {
-    Map<MatchKey, List<UUID>> found = MatchDecision.ordered();
-    Uni<Void> chain = flush();
+    List<MatchKey> keys = new ArrayList<>();
+    List<String> values = new ArrayList<>();
     for (MatchKey key : tx.rules.rules().correlation()) {
       String value = key.valueIn(mapped);
-      if (value == null) {
-        continue;
+      if (value != null && !keys.contains(key)) {
+        keys.add(key);
+        values.add(value);
       }
-      String column =
-          switch (key) {
-            case EXTERNAL_ID -> "external_id";
-            case PRIMARY_EMAIL -> "primary_email";
-            case USER_NAME -> "user_name";
-            case EMPLOYEE_NUMBER -> "employee_number";
-          };
-      chain =
-          chain.chain(
-              () -> {
-                if (found.values().stream().anyMatch(l -> !l.isEmpty())) {
-                  return Uni.createFrom().voidItem(); // an earlier key already decided
-                }
-                return Panache.getSession()
-                    .chain(
-                        s ->
-                            s.createNativeQuery(
-                                    "select u.id from canonical_user u where u.tenant_id = :t and not u.deleted and u."
-                                        + column
-                                        + " = :v and not exists (select 1 from source_link l where l.entity_id = u.id"
-                                        + " and l.directory_id = :d and l.kind = 'User' and l.in_scope) limit 10",
-                                    UUID.class)
-                                .setParameter("t", tx.tenantId)
-                                .setParameter("v", value)
-                                .setParameter("d", tx.directoryId)
-                                .getResultList())
-                    .invoke(ids -> found.put(key, ids))
-                    .replaceWithVoid();
-              });
     }
-    return chain.map(v -> MatchDecision.decide(found));
+    if (keys.isEmpty()) {
+      return Uni.createFrom().item(MatchDecision.decide(MatchDecision.ordered()));
+    }
+    StringBuilder flags = new StringBuilder();
+    StringBuilder any = new StringBuilder();
+    for (int i = 0; i < keys.size(); i++) {
+      String test = "u." + column(keys.get(i)) + " = :v" + i;
+      flags.append(", ").append(test);
+      any.append(i == 0 ? "" : " or ").append(test);
+    }
+    String sql = "select u.id" + flags + " from canonical_user u where u.tenant_id = :t and not u.deleted and (" + any + ")"
+        + " and not exists (select 1 from source_link l where l.entity_id = u.id and l.directory_id = :d and l.kind = 'User' and l.in_scope)"
+        + " limit " + (10 * keys.size());
+    return flush()
+        .chain(Panache::getSession)
+        .chain(s -> {
+          var q = s.createNativeQuery(sql, Object[].class).setParameter("t", tx.tenantId).setParameter("d", tx.directoryId);
+          for (int i = 0; i < keys.size(); i++) {
+            q.setParameter("v" + i, values.get(i));
+          }
+          return q.getResultList();
+        })
+        .map(rows -> {
+          Map<MatchKey, List<UUID>> found = MatchDecision.ordered();
+          for (int i = 0; i < keys.size(); i++) {
+            List<UUID> ids = new ArrayList<>();
+            for (Object[] row : rows) {
+              if (Boolean.TRUE.equals(row[i + 1])) {
+                ids.add(row[0] instanceof UUID id ? id : UUID.fromString(row[0].toString()));
+              }
+            }
+            found.put(keys.get(i), ids);
+          }
+          return MatchDecision.decide(found);
+        });
+  }
+
+  private static String column(MatchKey key) {
+    return switch (key) {
+      case EXTERNAL_ID -> "external_id";
+      case PRIMARY_EMAIL -> "primary_email";
+      case USER_NAME -> "user_name";
+      case EMPLOYEE_NUMBER -> "employee_number";
+    };
   }
 
   private Uni<Outcome> create(DirectoryTx tx, UserUpserted u, Map<String, Object> mapped, SourceLink link) {

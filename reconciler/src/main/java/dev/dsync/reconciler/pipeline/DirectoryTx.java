@@ -19,6 +19,8 @@ public final class DirectoryTx {
   private final List<OutboxMessage> out = new ArrayList<>();
   /** Where outcomes are counted: the job being applied, or the batch. */
   public Counters counters = new Counters();
+  /** True once this transaction found no BLOCKED job of the directory (it holds the directory's lock). */
+  public boolean knownUnblocked;
 
   public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence) {
     this.tenantId = tenantId;
