@@ -23,6 +23,11 @@ public final class ChainHash {
 
   /** The canonical form that is hashed (public so an external verifier can be tested against it). */
   public static String canonicalForm(ChainedRecord r) {
+    return canonicalForm(r, CanonicalJson.write(r.data()));
+  }
+
+  /** As {@link #canonicalForm(ChainedRecord)}, with the data's canonical text already at hand. */
+  public static String canonicalForm(ChainedRecord r, String canonicalData) {
     Map<String, String> fields = new LinkedHashMap<>();
     fields.put("tenantId", text(r.tenantId()));
     fields.put("position", Long.toString(r.position()));
@@ -41,14 +46,19 @@ public final class ChainHash {
     fields.put("outcome", text(r.outcome()));
     fields.put("jobId", text(r.jobId()));
     fields.put("traceId", text(r.traceId()));
-    fields.put("data", CanonicalJson.write(r.data()));
+    fields.put("data", canonicalData);
     fields.put("prevHash", text(r.prevHash()));
     return CanonicalJson.object(fields);
   }
 
   /** Hex SHA-256 of the record's canonical form (its own {@code hash} field is not part of it). */
   public static String hash(ChainedRecord r) {
-    return HexFormat.of().formatHex(sha256().digest(canonicalForm(r).getBytes(StandardCharsets.UTF_8)));
+    return hash(r, CanonicalJson.write(r.data()));
+  }
+
+  /** As {@link #hash(ChainedRecord)}, with the data's canonical text already at hand. */
+  public static String hash(ChainedRecord r, String canonicalData) {
+    return HexFormat.of().formatHex(sha256().digest(canonicalForm(r, canonicalData).getBytes(StandardCharsets.UTF_8)));
   }
 
   /** Truncates to what PostgreSQL stores, so a time hashes the same before and after a round trip. */

@@ -1,6 +1,7 @@
 package dev.dsync.audit.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.dsync.audit.chain.CanonicalJson;
 import dev.dsync.audit.chain.ChainHash;
 import dev.dsync.audit.chain.ChainedRecord;
 import java.time.Instant;
@@ -26,6 +27,11 @@ public record AuditDraft(
 
   /** Places the draft at {@code position} after {@code prevHash} and computes its hash. */
   public ChainedRecord chain(long position, Instant recordedAt, String prevHash) {
+    return chain(position, recordedAt, prevHash, CanonicalJson.write(data));
+  }
+
+  /** As {@link #chain(long, Instant, String)}, with the data's canonical text already at hand. */
+  public ChainedRecord chain(long position, Instant recordedAt, String prevHash, String canonicalData) {
     ChainedRecord unhashed =
         new ChainedRecord(
             tenantId, position, eventId, eventType, source, directoryId, ChainHash.micros(occurredAt),
@@ -34,6 +40,6 @@ public record AuditDraft(
     return new ChainedRecord(
         tenantId, position, eventId, eventType, source, directoryId, unhashed.occurredAt(),
         unhashed.recordedAt(), actorKind, actorId, action, entityType, entityId, outcome, jobId,
-        traceId, data, prevHash, ChainHash.hash(unhashed));
+        traceId, data, prevHash, ChainHash.hash(unhashed, canonicalData));
   }
 }

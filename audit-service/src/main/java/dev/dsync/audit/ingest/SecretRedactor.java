@@ -2,14 +2,14 @@ package dev.dsync.audit.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import dev.dsync.audit.config.AuditConfig;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Removes secrets from event data before it is stored: values under secret-looking keys become
@@ -21,7 +21,10 @@ public class SecretRedactor {
 
   public static final String REDACTED = "[REDACTED]";
 
+  private static final TextNode REDACTED_NODE = TextNode.valueOf(REDACTED);
+
   private final List<String> suffixes;
+  private final Map<String, Boolean> verdicts = new ConcurrentHashMap<>();
 
   public SecretRedactor(AuditConfig config) {
     this.suffixes = config.redactKeys().stream().map(SecretRedactor::normalise).toList();
@@ -33,17 +36,20 @@ public class SecretRedactor {
       return null;
     }
     if (data.isObject()) {
-      ObjectNode object = (ObjectNode) data;
-      List<Map.Entry<String, JsonNode>> fields = new ArrayList<>();
-      object.fields().forEachRemaining(fields::add);
-      for (Map.Entry<String, JsonNode> field : fields) {
-        if (isSecret(field.getKey()) && !field.getValue().isNull()) {
-          object.put(field.getKey(), REDACTED);
-        } else {
-          object.set(field.getKey(), redact(field.getValue()));
+      // In place through the entries: no copy of the fields, no lookups by key.
+      Iterator<Map.Entry<String, JsonNode>> fields = data.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> field = fields.next();
+        JsonNode value = field.getValue();
+        if (value.isNull()) {
+          continue;
+        }
+        JsonNode redacted = isSecret(field.getKey()) ? REDACTED_NODE : redact(value);
+        if (redacted != value) {
+          field.setValue(redacted);
         }
       }
-      return object;
+      return data;
     }
     if (data.isArray()) {
       ArrayNode array = (ArrayNode) data;
@@ -59,6 +65,19 @@ public class SecretRedactor {
   }
 
   boolean isSecret(String key) {
+    Boolean known = verdicts.get(key);
+    if (known != null) {
+      return known;
+    }
+    boolean secret = computeIsSecret(key);
+    // Events reuse a small set of keys; the bound keeps odd data from growing the cache.
+    if (verdicts.size() < 10_000) {
+      verdicts.put(key, secret);
+    }
+    return secret;
+  }
+
+  private boolean computeIsSecret(String key) {
     String k = normalise(key);
     for (String suffix : suffixes) {
       if (k.endsWith(suffix)) {
