@@ -16,14 +16,12 @@ import dev.dsync.poller.source.SourceException;
 import dev.dsync.poller.source.SourceHttp;
 import dev.dsync.poller.source.SourceSession;
 import dev.dsync.poller.source.TestReport;
+import dev.dsync.poller.source.Watermarks;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,8 +42,6 @@ public class OktaConnector implements Connector {
 
   /** Okta's largest page for listing users (groups and group members allow more; one size keeps it simple). */
   static final int MAX_PAGE = 200;
-  /** How far a phase's watermark stays behind the time its listing began: changes made meanwhile are read again, never lost. */
-  static final long SKEW_SECONDS = 60;
 
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+/?");
   private static final Pattern LINK = Pattern.compile("<([^>]*)>([^<]*)");
@@ -216,14 +212,14 @@ public class OktaConnector implements Connector {
       String max = cursor.usersMax();
       for (JsonNode u : array(r)) {
         String id = u.path("id").asText();
-        max = later(max, u.path("lastUpdated").asText(null));
+        max = Watermarks.later(max, u.path("lastUpdated").asText(null));
         if ("DEPROVISIONED".equals(u.path("status").asText())) {
           changes.add(new SourceChange.UserGone(id));
         } else {
           changes.add(new SourceChange.UserSeen(id, OktaNormalizer.user(u), false));
         }
       }
-      String cap = cursor.usersCap() != null ? cursor.usersCap() : cap(r);
+      String cap = cursor.usersCap() != null ? cursor.usersCap() : Watermarks.cap(r);
       Cursor marked = new Cursor(cursor.phase(), cursor.link(), null, null, max, cap, cursor.groupsMax(), cursor.groupsCap());
       String next = next(r);
       return Page.more(changes, EventJson.write(next != null ? marked.with("users", next, null, null) : marked.with("groups", groupsStart(), null, null)));
@@ -235,15 +231,15 @@ public class OktaConnector implements Connector {
       String max = cursor.groupsMax();
       for (JsonNode g : array(r)) {
         String id = g.path("id").asText();
-        max = later(later(max, g.path("lastUpdated").asText(null)), g.path("lastMembershipUpdated").asText(null));
+        max = Watermarks.later(Watermarks.later(max, g.path("lastUpdated").asText(null)), g.path("lastMembershipUpdated").asText(null));
         changes.add(new SourceChange.GroupSeen(id, OktaNormalizer.group(g), false));
         // Incremental runs re-read only the member lists that changed; complete runs read them all.
         String moved = g.path("lastMembershipUpdated").asText(null);
-        if (since == null || (moved != null && Instant.parse(moved).isAfter(Instant.parse(since.groups())))) {
+        if (since == null || Watermarks.after(moved, since.groups())) {
           pending.add(id);
         }
       }
-      String cap = cursor.groupsCap() != null ? cursor.groupsCap() : cap(r);
+      String cap = cursor.groupsCap() != null ? cursor.groupsCap() : Watermarks.cap(r);
       Cursor marked = new Cursor(cursor.phase(), cursor.link(), null, null, cursor.usersMax(), cursor.usersCap(), max, cap);
       String next = next(r);
       if (!pending.isEmpty()) {
@@ -311,19 +307,8 @@ public class OktaConnector implements Connector {
 
     private String state(Cursor c) {
       return EventJson.write(new State(
-          watermark(c.usersMax(), c.usersCap(), since == null ? null : since.users()),
-          watermark(c.groupsMax(), c.groupsCap(), since == null ? null : since.groups())));
-    }
-
-    /**
-     * The latest change seen, but never past the moment the listing began: a change made while the
-     * pages were read may sit on a page already passed, and the next run must still see it.
-     */
-    private String watermark(String max, String cap, String previous) {
-      if (max == null) {
-        return previous != null ? previous : cap;
-      }
-      return cap != null && Instant.parse(cap).isBefore(Instant.parse(max)) ? cap : max;
+          Watermarks.next(c.usersMax(), c.usersCap(), since == null ? null : since.users()),
+          Watermarks.next(c.groupsMax(), c.groupsCap(), since == null ? null : since.groups())));
     }
 
     /** Links come from the source: the API token is only ever sent to the configured org. */
@@ -358,27 +343,6 @@ public class OktaConnector implements Connector {
         }
       });
     }
-  }
-
-  /** The Okta watermark cap: the server's Date header (or this clock) less the skew. */
-  private static String cap(SourceHttp.Response r) {
-    Instant at = Instant.now();
-    String date = r.header("Date");
-    if (date != null) {
-      try {
-        at = ZonedDateTime.parse(date.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-      } catch (RuntimeException e) {
-        // keep this clock
-      }
-    }
-    return at.minusSeconds(SKEW_SECONDS).toString();
-  }
-
-  private static String later(String a, String b) {
-    if (b == null || b.isBlank()) {
-      return a;
-    }
-    return a == null || Instant.parse(b).isAfter(Instant.parse(a)) ? b : a;
   }
 
   /** The {@code rel="next"} target among RFC 8288 Link header values (Okta sends one header per link). */
