@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -44,9 +45,9 @@ public final class DevstackMain {
     Files.createDirectories(data);
     long t0 = System.nanoTime();
 
-    Postgres pg = Postgres.start(data.resolve("postgres"), pgPort);
-    KafkaBroker kafka = KafkaBroker.start(data.resolve("kafka"), kafkaPort, freePort());
-    kafka.createTopics();
+    AtomicReference<Postgres> pg = new AtomicReference<>(Postgres.start(data.resolve("postgres"), pgPort));
+    AtomicReference<KafkaBroker> kafka = new AtomicReference<>(KafkaBroker.start(data.resolve("kafka"), kafkaPort, freePort()));
+    kafka.get().createTopics();
 
     KeyPair keys = DevJwt.generate();
     Path privatePem = stateDir.resolve("jwt-private.pem");
@@ -58,7 +59,7 @@ public final class DevstackMain {
         .addShutdownHook(
             new Thread(
                 () -> {
-                  stop(stateDir, kafka, pg, data);
+                  stop(stateDir, kafka.get(), pg.get(), data);
                   stopped.countDown();
                 },
                 "devstack-stop"));
@@ -66,8 +67,8 @@ public final class DevstackMain {
     DevstackState state =
         new DevstackState(
             ProcessHandle.current().pid(),
-            kafka.bootstrapServers(),
-            pg.url(),
+            kafka.get().bootstrapServers(),
+            pg.get().url(),
             Postgres.USER,
             Postgres.PASSWORD,
             privatePem.toAbsolutePath(),
@@ -78,6 +79,10 @@ public final class DevstackMain {
         (System.nanoTime() - t0) / 1_000_000, state.kafkaBootstrap(), state.dbUrl());
     System.out.flush();
 
+    Thread control = new Thread(() -> watchControl(stateDir.resolve("control"), data, pgPort == 0 ? pg.get().port() : pgPort, kafka, pg), "devstack-control");
+    control.setDaemon(true);
+    control.start();
+
     if (exitOnStdinClose) {
       InputStream in = System.in;
       while (in.read() >= 0) {
@@ -86,6 +91,59 @@ public final class DevstackMain {
       System.exit(0);
     }
     stopped.await();
+  }
+
+  /**
+   * Restarts on request, for tests of how the services ride out an outage: a file
+   * {@code control/restart-kafka} or {@code control/restart-postgres} (its content: seconds to stay
+   * down, default 5) stops that server, waits, and starts it again on the same port with its data
+   * kept; {@code control/<name>.done} is written when it is back. {@code bin/dsync restart} uses it.
+   */
+  private static void watchControl(Path dir, Path data, int pgPort, AtomicReference<KafkaBroker> kafka, AtomicReference<Postgres> pg) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      System.err.println("devstack control directory: " + e);
+      return;
+    }
+    while (true) {
+      for (String name : List.of("restart-kafka", "restart-postgres")) {
+        Path request = dir.resolve(name);
+        if (!Files.exists(request)) {
+          continue;
+        }
+        try {
+          String body = Files.readString(request).trim();
+          long downSeconds = body.isEmpty() ? 5 : Long.parseLong(body);
+          Files.delete(request);
+          long t0 = System.nanoTime();
+          if (name.equals("restart-kafka")) {
+            kafka.get().close();
+            Thread.sleep(downSeconds * 1000);
+            kafka.set(kafka.get().restart());
+          } else {
+            pg.get().close();
+            Thread.sleep(downSeconds * 1000);
+            pg.set(Postgres.start(data.resolve("postgres"), pgPort));
+          }
+          System.out.printf("devstack: %s done in %d ms%n", name, (System.nanoTime() - t0) / 1_000_000);
+          System.out.flush();
+          Files.writeString(dir.resolve(name + ".done"), Long.toString(System.currentTimeMillis()));
+        } catch (Exception e) {
+          System.err.println("devstack: " + name + " failed: " + e);
+          try {
+            Files.writeString(dir.resolve(name + ".failed"), String.valueOf(e));
+          } catch (IOException ignored) {
+            // nothing more to tell
+          }
+        }
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
   }
 
   private static void stop(Path stateDir, KafkaBroker kafka, Postgres pg, Path data) {

@@ -28,8 +28,12 @@ final class KafkaBroker implements AutoCloseable {
 
   private final KafkaRaftServer server;
   private final int port;
+  private final int controllerPort;
+  private final Path logDir;
 
-  private KafkaBroker(KafkaRaftServer server, int port) {
+  private KafkaBroker(KafkaRaftServer server, int port, int controllerPort, Path logDir) {
+    this.controllerPort = controllerPort;
+    this.logDir = logDir;
     this.server = server;
     this.port = port;
   }
@@ -69,7 +73,7 @@ final class KafkaBroker implements AutoCloseable {
 
     KafkaRaftServer server = new KafkaRaftServer(KafkaConfig.fromProps(props, false), Time.SYSTEM);
     server.startup();
-    return new KafkaBroker(server, brokerPort);
+    return new KafkaBroker(server, brokerPort, controllerPort, logDir);
   }
 
   private static void format(Path config, Path logDir) {
@@ -110,6 +114,11 @@ final class KafkaBroker implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** Starts a new broker on the same ports and log directory (its topics, offsets and records kept). */
+  KafkaBroker restart() throws IOException {
+    return start(logDir, port, controllerPort);
   }
 
   @Override

@@ -25,11 +25,16 @@ final class Postgres implements AutoCloseable {
     this.server = server;
   }
 
+  /**
+   * Starts on {@code dataDir}, running initdb only when it holds no cluster yet, so a restart keeps
+   * the data. The caller owns the directory's lifetime (devstack wipes it at start and at stop):
+   * zonky's own cleaning would also delete it on every close, restarts included.
+   */
   static Postgres start(Path dataDir, int port) throws IOException, SQLException {
     EmbeddedPostgres pg =
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir)
-            .setCleanDataDirectory(true)
+            .setCleanDataDirectory(false)
             .setPort(port)
             .setRegisterShutdownHook(false)
             .setPGStartupWait(Duration.ofSeconds(60))
