@@ -40,8 +40,10 @@ import java.util.regex.Pattern;
 @ApplicationScoped
 public class OktaConnector implements Connector {
 
-  /** Okta's largest page for listing users (groups and group members allow more; one size keeps it simple). */
+  /** Okta's largest page for listing users (used for groups too). */
   static final int MAX_PAGE = 200;
+  /** Okta's largest page for a group's members: the Everyone group holds every user. */
+  static final int MAX_MEMBER_PAGE = 1000;
 
   private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+/?");
   private static final Pattern LINK = Pattern.compile("<([^>]*)>([^<]*)");
@@ -81,6 +83,10 @@ public class OktaConnector implements Connector {
     JsonNode size = settings.get("pageSize");
     if (size != null && (!size.canConvertToInt() || size.asInt() < 1 || size.asInt() > MAX_PAGE)) {
       errors.add(new Problem.FieldError("settings.pageSize", "must be between 1 and " + MAX_PAGE + " (Okta's limit for listing users)"));
+    }
+    JsonNode memberSize = settings.get("memberPageSize");
+    if (memberSize != null && (!memberSize.canConvertToInt() || memberSize.asInt() < 1 || memberSize.asInt() > MAX_MEMBER_PAGE)) {
+      errors.add(new Problem.FieldError("settings.memberPageSize", "must be between 1 and " + MAX_MEMBER_PAGE + " (Okta's limit for listing group members)"));
     }
     if (scope != null && !scope.isEmpty()) {
       errors.add(new Problem.FieldError("scope", "Okta connections read the whole org in this version; scope must be empty"));
@@ -167,6 +173,7 @@ public class OktaConnector implements Connector {
     private final String base;
     private final URI origin;
     private final int pageSize;
+    private final int memberPageSize;
     private final State since;
 
     Session(SourceContext ctx, SyncMode mode) {
@@ -175,6 +182,7 @@ public class OktaConnector implements Connector {
       this.base = base(ctx);
       this.origin = URI.create(base);
       this.pageSize = Integer.parseInt(ctx.setting("pageSize", String.valueOf(MAX_PAGE)));
+      this.memberPageSize = Integer.parseInt(ctx.setting("memberPageSize", String.valueOf(MAX_MEMBER_PAGE)));
       if (mode == SyncMode.INCREMENTAL) {
         if (ctx.incrementalState() == null) {
           throw SourceException.deltaExpired("no watermark stored: a complete sync is needed");
@@ -249,7 +257,7 @@ public class OktaConnector implements Connector {
     }
 
     private String membersStart(String groupId) {
-      return base + "/api/v1/groups/" + enc(groupId) + "/users?limit=" + pageSize;
+      return base + "/api/v1/groups/" + enc(groupId) + "/users?limit=" + memberPageSize;
     }
 
     /** Complete runs: one page of one group's members, each counted as seen; the sweep removes the rest. */

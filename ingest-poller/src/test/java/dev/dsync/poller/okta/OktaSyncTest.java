@@ -40,7 +40,7 @@ class OktaSyncTest {
 
   static String connectionBody(String baseUrl, String token, int pageSize) {
     return """
-        {"name":"Acme Okta","type":"okta","settings":{"baseUrl":"%s","pageSize":%d},"credentials":{"apiToken":"%s"},
+        {"name":"Acme Okta","type":"okta","settings":{"baseUrl":"%s","pageSize":%d,"memberPageSize":%2$d},"credentials":{"apiToken":"%s"},
          "schedule":{"incrementalMinutes":10,"completeDailyAt":"02:30"}}
         """.formatted(baseUrl, pageSize, token);
   }
@@ -274,9 +274,9 @@ class OktaSyncTest {
   @Test
   void invalid_settings_are_refused_with_each_field() {
     String tenant = Admin.newTenant();
-    Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"okta\",\"settings\":{\"baseUrl\":\"https://acme.okta.com/api/v1\",\"pageSize\":500}}")
+    Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"okta\",\"settings\":{\"baseUrl\":\"https://acme.okta.com/api/v1\",\"pageSize\":500,\"memberPageSize\":5000}}")
         .post("/api/v1/connections").then().statusCode(400)
-        .body("errors.field", equalTo(List.of("settings.baseUrl", "credentials.apiToken", "settings.pageSize")));
+        .body("errors.field", equalTo(List.of("settings.baseUrl", "credentials.apiToken", "settings.pageSize", "settings.memberPageSize")));
     Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"okta\",\"settings\":{\"baseUrl\":\"https://acme-admin.okta.com\"},\"credentials\":{\"apiToken\":\"t\"}}")
         .post("/api/v1/connections").then().statusCode(400)
         .body("errors[0].message", containsString("Admin Console URL"));
