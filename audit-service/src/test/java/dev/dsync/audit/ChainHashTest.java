@@ -31,6 +31,17 @@ class ChainHashTest {
     assertThat(ChainHash.canonicalForm(r)).contains("\"prevHash\":\"" + ChainHash.GENESIS + "\"").contains("\"position\":1");
   }
 
+  @Test
+  void the_canonical_form_is_the_sorted_object_of_every_field() {
+    // Pinned: records hashed by an earlier build must still verify.
+    assertThat(ChainHash.canonicalForm(record("alice", ChainHash.GENESIS)))
+        .isEqualTo("{\"action\":\"rule.updated\",\"actor\":{\"id\":\"alice\",\"kind\":\"ADMIN\"},\"data\":{\"k\":1},"
+            + "\"directoryId\":null,\"entityId\":\"r1\",\"entityType\":\"rule\","
+            + "\"eventId\":\"6f1e2d3c-4b5a-4968-8776-655443322110\",\"eventType\":\"dsync.audit.record\",\"jobId\":null,"
+            + "\"occurredAt\":1767225600123456,\"outcome\":\"SUCCESS\",\"position\":1,\"prevHash\":\"" + ChainHash.GENESIS + "\","
+            + "\"recordedAt\":1767225600123456,\"source\":\"/dsync/x\",\"tenantId\":\"acme\",\"traceId\":null}");
+  }
+
   private static ChainedRecord record(String actor, String prev) {
     Instant t = Instant.parse("2026-01-01T00:00:00.123456Z");
     return new ChainedRecord(

@@ -6,8 +6,6 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The hash chain: each record's hash is SHA-256 over the canonical JSON of all its fields,
@@ -28,27 +26,41 @@ public final class ChainHash {
 
   /** As {@link #canonicalForm(ChainedRecord)}, with the data's canonical text already at hand. */
   public static String canonicalForm(ChainedRecord r, String canonicalData) {
-    Map<String, String> fields = new LinkedHashMap<>();
-    fields.put("tenantId", text(r.tenantId()));
-    fields.put("position", Long.toString(r.position()));
-    fields.put("eventId", text(r.eventId() == null ? null : r.eventId().toString()));
-    fields.put("eventType", text(r.eventType()));
-    fields.put("source", text(r.source()));
-    fields.put("directoryId", text(r.directoryId()));
-    fields.put("occurredAt", epochMicros(r.occurredAt()));
-    fields.put("recordedAt", epochMicros(r.recordedAt()));
-    fields.put(
-        "actor",
-        CanonicalJson.object(Map.of("kind", text(r.actorKind()), "id", text(r.actorId()))));
-    fields.put("action", text(r.action()));
-    fields.put("entityType", text(r.entityType()));
-    fields.put("entityId", text(r.entityId()));
-    fields.put("outcome", text(r.outcome()));
-    fields.put("jobId", text(r.jobId()));
-    fields.put("traceId", text(r.traceId()));
-    fields.put("data", canonicalData);
-    fields.put("prevHash", text(r.prevHash()));
-    return CanonicalJson.object(fields);
+    // The canonical object of the fields, written straight out: keys in sorted order, no map.
+    StringBuilder out = new StringBuilder(canonicalData.length() + 800);
+    out.append("{\"action\":");
+    text(r.action(), out);
+    out.append(",\"actor\":{\"id\":");
+    text(r.actorId(), out);
+    out.append(",\"kind\":");
+    text(r.actorKind(), out);
+    out.append("},\"data\":").append(canonicalData);
+    out.append(",\"directoryId\":");
+    text(r.directoryId(), out);
+    out.append(",\"entityId\":");
+    text(r.entityId(), out);
+    out.append(",\"entityType\":");
+    text(r.entityType(), out);
+    out.append(",\"eventId\":");
+    text(r.eventId() == null ? null : r.eventId().toString(), out);
+    out.append(",\"eventType\":");
+    text(r.eventType(), out);
+    out.append(",\"jobId\":");
+    text(r.jobId(), out);
+    out.append(",\"occurredAt\":").append(epochMicros(r.occurredAt()));
+    out.append(",\"outcome\":");
+    text(r.outcome(), out);
+    out.append(",\"position\":").append(r.position());
+    out.append(",\"prevHash\":");
+    text(r.prevHash(), out);
+    out.append(",\"recordedAt\":").append(epochMicros(r.recordedAt()));
+    out.append(",\"source\":");
+    text(r.source(), out);
+    out.append(",\"tenantId\":");
+    text(r.tenantId(), out);
+    out.append(",\"traceId\":");
+    text(r.traceId(), out);
+    return out.append('}').toString();
   }
 
   /** Hex SHA-256 of the record's canonical form (its own {@code hash} field is not part of it). */
@@ -73,13 +85,12 @@ public final class ChainHash {
     return Long.toString(Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1_000));
   }
 
-  private static String text(String s) {
+  private static void text(String s, StringBuilder out) {
     if (s == null) {
-      return "null";
+      out.append("null");
+    } else {
+      CanonicalJson.string(s, out);
     }
-    StringBuilder out = new StringBuilder(s.length() + 2);
-    CanonicalJson.string(s, out);
-    return out.toString();
   }
 
   private static MessageDigest sha256() {
