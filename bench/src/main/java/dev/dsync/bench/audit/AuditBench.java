@@ -175,8 +175,12 @@ public final class AuditBench {
         System.out.printf(Locale.ROOT, "warm-up (not counted): %d records in %.1f s, %.0f/s%n", warmup, w.seconds, warmup / w.seconds);
       }
       double cpuBefore = Processes.cpuSeconds(env.pid(SERVICE));
+      double stackBefore = Processes.cpuSeconds(env.pid("devstack"));
+      facts.put("loadAverageBeforeIngest", loadAverage());
       Burst b = burst(producer, db, mix, samples, tenants, events);
       double cpu = Processes.cpuSeconds(env.pid(SERVICE)) - cpuBefore;
+      facts.put("loadAverageAfterIngest", loadAverage());
+      facts.put("ingestKafkaAndPostgresCpuSeconds", Processes.cpuSeconds(env.pid("devstack")) - stackBefore);
       facts.put("ingestPublishSeconds", b.publishSeconds);
       facts.put("ingestSeconds", b.seconds);
       facts.put("ingestRecordsPerSecond", events / b.seconds);
@@ -684,6 +688,15 @@ public final class AuditBench {
     record.headers().add(name, value.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** The 1-minute load average: the machine is shared, so a rate means little without it. */
+  private static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   private double rss() {
     try {
       return Processes.rssMib(env.pid(SERVICE));
@@ -705,7 +718,10 @@ public final class AuditBench {
     System.out.printf(Locale.ROOT, "| ingest: %s CloudEvents over 5 topics, %s tenants, publish to last chain head | %.1f s | |%n",
         facts.get("events"), facts.get("tenants"), (double) facts.get("ingestSeconds"));
     System.out.printf(Locale.ROOT, "| ingest rate | %.0f records/s | >= 10,000 |%n", (double) facts.get("ingestRecordsPerSecond"));
-    System.out.printf(Locale.ROOT, "| audit-service CPU during ingest | %.1f s | |%n", (double) facts.get("ingestServiceCpuSeconds"));
+    System.out.printf(Locale.ROOT, "| CPU during ingest: audit-service / Kafka + PostgreSQL (devstack) | %.1f s / %.1f s | |%n",
+        (double) facts.get("ingestServiceCpuSeconds"), (double) facts.get("ingestKafkaAndPostgresCpuSeconds"));
+    System.out.printf(Locale.ROOT, "| machine load average (1 min) before / after ingest, %d cores | %.1f / %.1f | |%n",
+        Runtime.getRuntime().availableProcessors(), (double) facts.get("loadAverageBeforeIngest"), (double) facts.get("loadAverageAfterIngest"));
     System.out.printf(Locale.ROOT, "| chain of %s after ingest | valid=%s, %s of %s records | valid |%n",
         tenant, facts.get("ingestChainValid"), facts.get("ingestChainCheckedRecords"), facts.get("ingestChainExpectedRecords"));
     if (facts.containsKey("seedInsertSeconds")) {
