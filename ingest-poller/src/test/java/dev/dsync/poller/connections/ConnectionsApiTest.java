@@ -104,8 +104,9 @@ class ConnectionsApiTest {
     String tenant = Admin.newTenant();
     Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"nope\",\"settings\":{}}").post("/api/v1/connections").then().statusCode(400)
         .contentType("application/problem+json").body("errors.field", hasItem("type"));
-    Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"google-workspace\",\"settings\":{}}").post("/api/v1/connections").then().statusCode(400)
-        .body("errors[0].message", containsString("no connector for 'google-workspace'"));
+    Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"onelogin\",\"settings\":{}}").post("/api/v1/connections").then().statusCode(400)
+        .body("errors[0].field", equalTo("type"))
+        .body("errors[0].message", equalTo("unknown type 'onelogin': one of microsoft-graph, google-workspace, okta, ldap, scim-pull"));
     Admin.as(tenant).body("{\"name\":\"x\",\"type\":\"microsoft-graph\",\"settings\":{\"tenantId\":\"t\",\"clientId\":\"c\",\"clientSecret\":\"oops\"}}")
         .post("/api/v1/connections").then().statusCode(400)
         .body("errors.field", hasItem("settings.clientSecret")).body("errors.field", hasItem("credentials.clientSecret"))
