@@ -5,6 +5,9 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 
@@ -33,6 +36,49 @@ public class Inbox {
                     .setParameter("id", eventId)
                     .executeUpdate())
         .map(inserted -> inserted == 1);
+  }
+
+  /**
+   * Inside the caller's transaction, for a batch: records the ids not applied before and answers
+   * them (in no particular order); ids already applied, or repeated in the batch, are left out.
+   * Two statements per batch instead of one per event. If another consumer recorded one of them
+   * in between, this fails and the caller's transaction is retried (then it is seen as applied).
+   */
+  public Uni<Set<UUID>> firstDeliveries(String consumer, List<UUID> eventIds) {
+    Set<UUID> distinct = new LinkedHashSet<>(eventIds);
+    if (distinct.isEmpty()) {
+      return Uni.createFrom().item(Set.of());
+    }
+    return Panache.getSession()
+        .chain(session -> session
+            .createNativeQuery("select event_id from processed_event where consumer = :consumer and event_id in (:ids)", UUID.class)
+            .setParameter("consumer", consumer)
+            .setParameter("ids", List.copyOf(distinct))
+            .getResultList()
+            .chain(seen -> {
+              Set<UUID> fresh = new LinkedHashSet<>(distinct);
+              seen.forEach(fresh::remove);
+              if (fresh.isEmpty()) {
+                return Uni.createFrom().item(fresh);
+              }
+              StringBuilder sql = new StringBuilder("insert into processed_event (consumer, event_id) values ");
+              int i = 0;
+              for (UUID ignored : fresh) {
+                sql.append(i == 0 ? "" : ", ").append("(:consumer, :id").append(i++).append(")");
+              }
+              sql.append(" on conflict do nothing");
+              var insert = session.createNativeQuery(sql.toString()).setParameter("consumer", consumer);
+              i = 0;
+              for (UUID id : fresh) {
+                insert.setParameter("id" + i++, id);
+              }
+              return insert.executeUpdate().map(inserted -> {
+                if (inserted != fresh.size()) {
+                  throw new IllegalStateException("events of this batch were applied concurrently by another consumer; retrying");
+                }
+                return fresh;
+              });
+            }));
   }
 
   /** As {@link #firstDelivery(String, UUID)}, through a Vert.x SQL connection inside a transaction. */

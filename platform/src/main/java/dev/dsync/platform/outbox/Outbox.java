@@ -4,10 +4,12 @@ import dev.dsync.events.EventJson;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -94,20 +96,73 @@ public class Outbox {
 
   /** Appends several events in order through a Vert.x SQL connection inside a transaction. */
   public Uni<Void> appendAll(SqlClient tx, List<OutboxMessage> messages) {
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (OutboxMessage m : messages) {
-      chain = chain.chain(() -> append(tx, m)).replaceWithVoid();
+    if (messages.isEmpty()) {
+      return Uni.createFrom().voidItem();
     }
-    return chain;
+    // One batch: the client sends every row's Bind/Execute in one go, in list order.
+    String traceparent = traceparent();
+    List<Tuple> rows = new ArrayList<>(messages.size());
+    for (OutboxMessage m : messages) {
+      rows.add(Tuple.from(new Object[] {
+        m.id(), m.type().topic().topicName(), m.key(), m.type().type(), payload(m), m.type().topic().topicName(),
+        config.source(), m.subject(), m.tenantId(), m.directoryId(), traceparent
+      }));
+    }
+    return tx.preparedQuery(INSERT_POSITIONAL).executeBatch(rows).replaceWithVoid();
   }
 
-  /** Appends several events in order (per key, the relay publishes them in this order). */
+  /**
+   * Appends several events in order (per key, the relay publishes them in this order), up to
+   * {@value #ROWS_PER_INSERT} per statement: one round trip per chunk instead of one per event.
+   * Rows get their {@code seq} from the column default as the sorted VALUES reach the insert, so
+   * the order of the list is the publishing order.
+   */
   public Uni<Void> appendAll(List<OutboxMessage> messages) {
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (OutboxMessage m : messages) {
-      chain = chain.chain(() -> append(m)).replaceWithVoid();
+    if (messages.isEmpty()) {
+      return Uni.createFrom().voidItem();
     }
-    return chain;
+    List<List<OutboxMessage>> chunks = new ArrayList<>();
+    for (int i = 0; i < messages.size(); i += ROWS_PER_INSERT) {
+      chunks.add(messages.subList(i, Math.min(messages.size(), i + ROWS_PER_INSERT)));
+    }
+    String traceparent = traceparent();
+    return Multi.createFrom().iterable(chunks).onItem().transformToUniAndConcatenate(chunk -> insertChunk(chunk, traceparent))
+        .collect().last().replaceWithVoid();
+  }
+
+  static final int ROWS_PER_INSERT = 50;
+
+  private Uni<Integer> insertChunk(List<OutboxMessage> chunk, String traceparent) {
+    StringBuilder sql = new StringBuilder(
+        "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, subject, tenant_id, directory_id, traceparent, bucket)"
+            + " select id, aggregatetype, aggregateid, type, cast(payload as jsonb), topic, source, subject, tenant_id, directory_id, traceparent,"
+            + " (hashtext(aggregateid) & 2147483647) % " + BUCKETS
+            + " from (values ");
+    for (int i = 0; i < chunk.size(); i++) {
+      sql.append(i == 0 ? "" : ", ")
+          .append("(").append(i).append(", cast(:id").append(i).append(" as uuid), cast(:at").append(i).append(" as text), cast(:key").append(i)
+          .append(" as text), cast(:type").append(i).append(" as text), cast(:payload").append(i).append(" as text), cast(:topic").append(i)
+          .append(" as text), cast(:source as text), cast(:subject").append(i).append(" as text), cast(:tenant").append(i)
+          .append(" as text), cast(:directory").append(i).append(" as text), cast(:traceparent as text))");
+    }
+    sql.append(") as v(ord, id, aggregatetype, aggregateid, type, payload, topic, source, subject, tenant_id, directory_id, traceparent) order by ord");
+    return Panache.getSession()
+        .chain(session -> {
+          var q = session.createNativeQuery(sql.toString()).setParameter("source", config.source()).setParameter("traceparent", traceparent);
+          for (int i = 0; i < chunk.size(); i++) {
+            OutboxMessage m = chunk.get(i);
+            q.setParameter("id" + i, m.id())
+                .setParameter("at" + i, m.type().topic().topicName())
+                .setParameter("key" + i, m.key())
+                .setParameter("type" + i, m.type().type())
+                .setParameter("payload" + i, payload(m))
+                .setParameter("topic" + i, m.type().topic().topicName())
+                .setParameter("subject" + i, m.subject())
+                .setParameter("tenant" + i, m.tenantId())
+                .setParameter("directory" + i, m.directoryId());
+          }
+          return q.executeUpdate();
+        });
   }
 
   private static String payload(OutboxMessage message) {

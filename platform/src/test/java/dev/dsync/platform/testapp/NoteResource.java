@@ -63,6 +63,30 @@ public class NoteResource {
     return all;
   }
 
+  /**
+   * Appends {@code count} audit events for one key in one {@link Outbox#appendAll} call, with a
+   * tombstone of the note's state in the middle (several multi-row statements).
+   */
+  @POST
+  @Path("/appended/{count}")
+  @ResponseStatus(201)
+  @WithTransaction
+  public Uni<Void> appendMany(@PathParam("count") int count) {
+    if (count < 1 || count > 1000) {
+      throw ProblemException.invalid(List.of(new dev.dsync.platform.errors.Problem.FieldError("count", "must be between 1 and 1000")));
+    }
+    String key = "bulk-" + UUID.randomUUID();
+    List<OutboxMessage> messages = new java.util.ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      if (i == count / 2) {
+        messages.add(OutboxMessage.tombstone(EventType.IDENTITY_STATE, tenant.tenantId() + ":" + key, tenant.tenantId(), null, key));
+      }
+      AuditRecord audit = new AuditRecord(tenant.actor(), "note.bulk", "note", key, AuditRecord.Outcome.SUCCESS, Instant.now(), Map.of("i", i));
+      messages.add(OutboxMessage.of(EventType.AUDIT_RECORD, tenant.tenantId(), tenant.tenantId(), null, key, audit));
+    }
+    return outbox.appendAll(messages);
+  }
+
   @GET
   @WithSession
   public Uni<List<NoteView>> list() {

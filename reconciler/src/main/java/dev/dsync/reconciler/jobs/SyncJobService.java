@@ -314,7 +314,7 @@ public class SyncJobService {
               // Events emitted so far go to the outbox now (same transaction, same order), so a
               // large job holds at most a page of them in memory.
               return chain
-                  .chain(() -> Steps.withoutAutoFlush(() -> Steps.forEach(tx.drain(), outbox::append)))
+                  .chain(() -> Steps.withoutAutoFlush(() -> outbox.appendAll(tx.drain())))
                   .chain(() -> Panache.getSession().chain(s -> s.flush().invoke(s::clear)))
                   .chain(() -> page(tx, jobId, last, visit));
             });

@@ -87,8 +87,16 @@ public class Reconciler {
 
   private Uni<Void> applyAll(List<Received> batch) {
     Map<String, DirectoryTx> open = new LinkedHashMap<>();
+    for (Received r : batch) {
+      if (r.change() == null) {
+        return Uni.createFrom().failure(new RejectedChange(r.rejection())); // applied one by one, this one recorded as failed
+      }
+    }
     int[] applied = {0};
-    return Steps.forEach(batch, r -> one(open, r).call(() -> ++applied[0] % CLEAR_EVERY == 0 ? flushAndClear() : Uni.createFrom().voidItem()))
+    List<UUID> ids = batch.stream().map(Received::eventId).toList();
+    return Steps.withoutAutoFlush(() -> inbox.firstDeliveries(config.groupId(), ids))
+        .chain(fresh -> Steps.forEach(batch, r -> one(open, r, fresh.remove(r.eventId()))
+            .call(() -> ++applied[0] % CLEAR_EVERY == 0 ? flushAndClear() : Uni.createFrom().voidItem())))
         .chain(() -> finish(open.values()));
   }
 
@@ -114,23 +122,16 @@ public class Reconciler {
 
   /** Writes a directory's sequence and appends its events; call last in the transaction. */
   public Uni<Void> commitDirectory(DirectoryTx tx) {
-    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.withoutAutoFlush(() -> Steps.forEach(tx.drain(), outbox::append)));
+    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.withoutAutoFlush(() -> outbox.appendAll(tx.drain())));
   }
 
-  private Uni<Void> one(Map<String, DirectoryTx> open, Received r) {
-    if (r.change() == null) {
-      throw new RejectedChange(r.rejection());
+  private Uni<Void> one(Map<String, DirectoryTx> open, Received r, boolean first) {
+    if (!first) {
+      count(Outcome.IGNORED);
+      return Uni.createFrom().voidItem();
     }
     SourceChange c = r.change();
-    return Steps.withoutAutoFlush(() -> inbox.firstDelivery(config.groupId(), c.eventId()))
-        .chain(
-            first -> {
-              if (!first) {
-                count(Outcome.IGNORED);
-                return Uni.createFrom().voidItem();
-              }
-              return directory(open, c.tenantId(), c.directoryId()).chain(tx -> route(tx, c)).invoke(this::count).replaceWithVoid();
-            });
+    return directory(open, c.tenantId(), c.directoryId()).chain(tx -> route(tx, c)).invoke(this::count).replaceWithVoid();
   }
 
   /** Locks the directory once per transaction and loads its current rules. */

@@ -40,9 +40,12 @@ public class MessageService {
 
   private static final String INSERT_MESSAGES =
       "insert into message (id, tenant_id, directory_id, event_type, sequence, occurred_at, payload, created_at)"
-          + " select u.id, u.tenant_id, u.directory_id, u.event_type, u.sequence, u.occurred_at, u.payload, $8"
+          // A batch shares one intake time; each row is a microsecond later than the one before, so
+          // listings newest-first (created_at, id) keep the order the events were consumed in.
+          + " select u.id, u.tenant_id, u.directory_id, u.event_type, u.sequence, u.occurred_at, u.payload,"
+          + " $8::timestamptz + u.ord * interval '1 microsecond'"
           + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[])"
-          + " as u(id, tenant_id, directory_id, event_type, sequence, occurred_at, payload)";
+          + " with ordinality as u(id, tenant_id, directory_id, event_type, sequence, occurred_at, payload, ord)";
 
   private static final String SUBSCRIBERS =
       "select id, tenant_id, event_types, directory_ids from endpoint where enabled and tenant_id = any($1)";
