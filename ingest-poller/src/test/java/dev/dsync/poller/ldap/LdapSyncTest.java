@@ -7,10 +7,12 @@ import static org.hamcrest.Matchers.equalTo;
 import com.unboundid.ldap.listener.InMemoryDirectoryServer;
 import com.unboundid.ldap.listener.InMemoryDirectoryServerConfig;
 import com.unboundid.ldap.listener.InMemoryListenerConfig;
+import com.unboundid.ldap.sdk.AddRequest;
 import com.unboundid.ldap.sdk.Attribute;
 import com.unboundid.ldap.sdk.Entry;
 import com.unboundid.ldap.sdk.Modification;
 import com.unboundid.ldap.sdk.ModificationType;
+import com.unboundid.ldap.sdk.unboundidds.controls.IgnoreNoUserModificationRequestControl;
 import dev.dsync.devstack.DevstackTestResource;
 import dev.dsync.poller.Admin;
 import dev.dsync.poller.KafkaProbe;
@@ -34,6 +36,16 @@ class LdapSyncTest {
 
   static final String BASE = "dc=example,dc=com";
   static final int USERS = 1200;
+  /**
+   * modifyTimestamp of the fixture, set rather than left to the clock: the watermark after the
+   * complete run is the "all" group's stamp, and the incremental reads everything at or past it.
+   * With server-generated stamps, "engineering" shared the millisecond of "all" now and then, so
+   * the incremental re-read it too and (rightly) removed the deleted user7 from it: a real
+   * difference, but one this test expects the complete run to find.
+   */
+  static final String USERS_STAMP = "20200101000000.000Z";
+  static final String ENGINEERING_STAMP = "20200101000001.000Z";
+  static final String WATERMARK = "20200101000002.000Z";
   static KafkaProbe kafka;
   static InMemoryDirectoryServer ldap;
 
@@ -49,17 +61,26 @@ class LdapSyncTest {
     ldap.add(new Entry("ou=people," + BASE, new Attribute("objectClass", "top", "organizationalUnit"), new Attribute("ou", "people")));
     ldap.add(new Entry("ou=groups," + BASE, new Attribute("objectClass", "top", "organizationalUnit"), new Attribute("ou", "groups")));
     for (int i = 0; i < USERS; i++) {
-      ldap.add(user(i));
+      // user1100 (a member of "all") carries the watermark itself: the incremental re-reads it and must emit nothing for it.
+      addStamped(user(i), i == 1100 ? WATERMARK : USERS_STAMP);
     }
     List<String> engineers = new ArrayList<>();
     for (int i = 0; i < 1100; i++) {
       engineers.add(dn(i));
     }
-    ldap.add(new Entry("cn=engineering,ou=groups," + BASE, new Attribute("objectClass", "top", "groupOfNames"),
-        new Attribute("cn", "engineering"), new Attribute("description", "All engineers"), new Attribute("member", engineers)));
+    addStamped(new Entry("cn=engineering,ou=groups," + BASE, new Attribute("objectClass", "top", "groupOfNames"),
+        new Attribute("cn", "engineering"), new Attribute("description", "All engineers"), new Attribute("member", engineers)), ENGINEERING_STAMP);
     // Nested: "all" holds the engineering group itself and one more user.
-    ldap.add(new Entry("cn=all,ou=groups," + BASE, new Attribute("objectClass", "top", "groupOfNames"), new Attribute("cn", "all"),
-        new Attribute("member", "cn=engineering,ou=groups," + BASE, dn(1100))));
+    addStamped(new Entry("cn=all,ou=groups," + BASE, new Attribute("objectClass", "top", "groupOfNames"), new Attribute("cn", "all"),
+        new Attribute("member", "cn=engineering,ou=groups," + BASE, dn(1100))), WATERMARK);
+  }
+
+  /** Adds an entry with the modifyTimestamp given (the in-memory server takes it with this control, as an LDIF import would). */
+  static void addStamped(Entry entry, String modifyTimestamp) throws Exception {
+    entry.setAttribute("modifyTimestamp", modifyTimestamp);
+    AddRequest add = new AddRequest(entry);
+    add.addControl(new IgnoreNoUserModificationRequestControl());
+    ldap.add(add);
   }
 
   @AfterAll
@@ -139,6 +160,9 @@ class LdapSyncTest {
         "dsync.source.user.upserted",
         "dsync.source.group.membership_changed",
         "dsync.source.sync_job.completed");
+    Map<String, Object> incremental = Admin.as(tenant).get("/api/v1/connections/" + conn + "/jobs/" + job2).then().extract().path("counters");
+    // Re-read at the inclusive watermark, unchanged, no event: user1100 and the "all" group's own attributes.
+    assertThat(((Number) incremental.get("unchanged")).intValue()).isEqualTo(2);
     Seen changed = second.stream().filter(e -> e.subject().equals(user5Id)).findFirst().orElseThrow();
     assertThat(changed.data().path("changedAttributes").toString()).isEqualTo("[\"title\"]");
     assertThat(changed.data().path("sourceVersion").asLong()).isEqualTo(2);
