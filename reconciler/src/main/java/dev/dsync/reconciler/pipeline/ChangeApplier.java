@@ -75,7 +75,7 @@ public class ChangeApplier {
   /** Deprovisions a resource a complete sync did not list. */
   public Uni<Outcome> applyUnseen(DirectoryTx tx, String type, String resourceId) {
     boolean user = UNSEEN_USER.equals(type);
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, user ? SourceLink.USER : SourceLink.GROUP, resourceId))
+    return link(tx, SourceLink.key(tx.directoryId, user ? SourceLink.USER : SourceLink.GROUP, resourceId))
         .chain(
             link -> {
               if (link == null || !link.inScope) {
@@ -91,7 +91,7 @@ public class ChangeApplier {
     if (u.resourceId() == null || u.resource() == null) {
       throw new RejectedChange("user upsert without resourceId or resource");
     }
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
+    return link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
         .chain(
             link -> {
               if (link != null && u.sourceVersion() < link.sourceVersion) {
@@ -173,7 +173,7 @@ public class ChangeApplier {
     return inGroupScope(tx, userResourceId)
         .chain(
             in ->
-                SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, userResourceId))
+                link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, userResourceId))
                     .chain(
                         link -> {
                           boolean managed = link != null && link.inScope;
@@ -409,7 +409,7 @@ public class ChangeApplier {
                     .setParameter("v", d.sourceVersion())
                     .executeUpdate())
                 .replaceWithVoid();
-    return forget.chain(() -> SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
+    return forget.chain(() -> link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
         .chain(
             link -> {
               if (link == null) {
@@ -487,7 +487,7 @@ public class ChangeApplier {
     if (g.resourceId() == null || g.resource() == null) {
       throw new RejectedChange("group upsert without resourceId or resource");
     }
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
+    return link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
         .chain(
             link -> {
               if (link != null && g.sourceVersion() < link.sourceVersion) {
@@ -549,7 +549,7 @@ public class ChangeApplier {
   }
 
   private Uni<Outcome> deleteGroup(DirectoryTx tx, GroupDeleted d) {
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, d.resourceId()))
+    return link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, d.resourceId()))
         .chain(
             link -> {
               if (link == null) {
@@ -594,7 +594,7 @@ public class ChangeApplier {
     if (m.groupId() == null) {
       throw new RejectedChange("membership change without groupId");
     }
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
+    return link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
         .chain(
             groupLink -> {
               if (groupLink != null && m.sourceVersion() < groupLink.sourceVersion) {
@@ -663,7 +663,7 @@ public class ChangeApplier {
     row.groupId = groupLink != null && groupLink.inScope ? groupLink.entityId : null;
     Uni<Boolean> cyclic =
         SourceLink.GROUP.equals(type) ? closesCycle(tx, groupResourceId, ref.value()) : Uni.createFrom().item(false);
-    return SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, type, ref.value()))
+    return link(tx, SourceLink.key(tx.directoryId, type, ref.value()))
         .chain(
             memberLink -> {
               row.memberId = memberLink != null && memberLink.inScope ? memberLink.entityId : null;
@@ -805,7 +805,7 @@ public class ChangeApplier {
     return switch (t) {
       case SOURCE_USER_UPSERTED -> {
         UserUpserted u = EventJson.read(json, UserUpserted.class);
-        yield inGroupScope(tx, u.resourceId()).chain(inGroups -> SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
+        yield inGroupScope(tx, u.resourceId()).chain(inGroups -> link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
             .chain(
                 link -> {
                   if (link != null && u.sourceVersion() < link.sourceVersion) {
@@ -835,7 +835,7 @@ public class ChangeApplier {
         // A managed group whose members would change is an update of that group; the members of a
         // group created by the same job are part of its insert.
         GroupMembershipChanged m = EventJson.read(json, GroupMembershipChanged.class);
-        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
+        yield link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
             .chain(
                 link -> {
                   if (link == null || !link.inScope || m.sourceVersion() < link.sourceVersion) {
@@ -847,7 +847,7 @@ public class ChangeApplier {
       }
       case SOURCE_GROUP_UPSERTED -> {
         GroupUpserted g = EventJson.read(json, GroupUpserted.class);
-        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
+        yield link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
             .map(
                 link -> {
                   if (link == null || !link.inScope) {
@@ -858,7 +858,7 @@ public class ChangeApplier {
       }
       case SOURCE_USER_DELETED, SOURCE_GROUP_DELETED -> {
         String kind = t == EventType.SOURCE_USER_DELETED ? SourceLink.USER : SourceLink.GROUP;
-        yield SourceLink.<SourceLink>findById(SourceLink.key(tx.directoryId, kind, resourceId))
+        yield link(tx, SourceLink.key(tx.directoryId, kind, resourceId))
             .map(link -> link != null && link.inScope ? ThresholdAction.DELETED : null);
       }
       default -> Uni.createFrom().nullItem();
@@ -888,7 +888,44 @@ public class ChangeApplier {
     return tx.rules.rules().conflicts();
   }
 
+  /** The link of a source resource: from the session, or known missing, or from the database. */
+  private static Uni<SourceLink> link(DirectoryTx tx, String key) {
+    if (tx.missingLinks.contains(key)) {
+      return Uni.createFrom().nullItem();
+    }
+    return SourceLink.findById(key);
+  }
+
+  /** Loads the links {@code changes} will look up into the session and records which are missing. */
+  public Uni<Void> prefetchLinks(DirectoryTx tx, List<SourceChange> changes) {
+    Set<String> keys = new HashSet<>();
+    for (SourceChange c : changes) {
+      Object d = c.data();
+      if (d instanceof UserUpserted u && u.resourceId() != null) {
+        keys.add(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()));
+      } else if (d instanceof UserDeleted u && u.resourceId() != null) {
+        keys.add(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()));
+      } else if (d instanceof GroupUpserted g && g.resourceId() != null) {
+        keys.add(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()));
+      } else if (d instanceof GroupDeleted g && g.resourceId() != null) {
+        keys.add(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()));
+      }
+    }
+    keys.removeAll(tx.missingLinks); // still missing: only newLink, in this transaction, creates them
+    if (keys.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return SourceLink.<SourceLink>list("id in ?1", keys)
+        .invoke(found -> {
+          Set<String> missing = new HashSet<>(keys);
+          found.forEach(l -> missing.remove(l.id));
+          tx.missingLinks.addAll(missing);
+        })
+        .replaceWithVoid();
+  }
+
   private static SourceLink newLink(DirectoryTx tx, String kind, String resourceId) {
+    tx.missingLinks.remove(SourceLink.key(tx.directoryId, kind, resourceId));
     SourceLink l = new SourceLink();
     l.id = SourceLink.key(tx.directoryId, kind, resourceId);
     l.directoryId = tx.directoryId;

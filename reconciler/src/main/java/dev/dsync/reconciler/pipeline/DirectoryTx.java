@@ -21,6 +21,11 @@ public final class DirectoryTx {
   public Counters counters = new Counters();
   /** True once this transaction found no BLOCKED job of the directory (it holds the directory's lock). */
   public boolean knownUnblocked;
+  /**
+   * Source link keys known not to exist: looked up in a batch while this transaction holds the
+   * directory's lock, so only this transaction could create them (and then removes them here).
+   */
+  public final java.util.Set<String> missingLinks = new java.util.HashSet<>();
 
   public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence) {
     this.tenantId = tenantId;

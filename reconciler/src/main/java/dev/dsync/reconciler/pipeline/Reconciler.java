@@ -24,6 +24,7 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,12 +93,32 @@ public class Reconciler {
         return Uni.createFrom().failure(new RejectedChange(r.rejection())); // applied one by one, this one recorded as failed
       }
     }
-    int[] applied = {0};
     List<UUID> ids = batch.stream().map(Received::eventId).toList();
+    List<List<Received>> chunks = new ArrayList<>();
+    for (int i = 0; i < batch.size(); i += CLEAR_EVERY) {
+      chunks.add(batch.subList(i, Math.min(batch.size(), i + CLEAR_EVERY)));
+    }
     return Steps.withoutAutoFlush(() -> inbox.firstDeliveries(config.groupId(), ids))
-        .chain(fresh -> Steps.forEach(batch, r -> one(open, r, fresh.remove(r.eventId()))
-            .call(() -> ++applied[0] % CLEAR_EVERY == 0 ? flushAndClear() : Uni.createFrom().voidItem())))
+        .chain(fresh -> Steps.forEach(chunks, chunk -> prefetch(open, chunk)
+            .chain(() -> Steps.forEach(chunk, r -> one(open, r, fresh.remove(r.eventId()))))
+            .chain(Reconciler::flushAndClear)))
         .chain(() -> finish(open.values()));
+  }
+
+  /**
+   * Loads, in one query per directory, the source links the chunk's changes will look up, and
+   * remembers which do not exist: a new resource's link would otherwise cost a round trip per
+   * lookup (a miss is not cached by the session).
+   */
+  private Uni<Void> prefetch(Map<String, DirectoryTx> open, List<Received> chunk) {
+    Map<String, List<Received>> byDirectory = new LinkedHashMap<>();
+    for (Received r : chunk) {
+      byDirectory.computeIfAbsent(r.change().directoryId(), d -> new ArrayList<>()).add(r);
+    }
+    return Steps.forEach(List.copyOf(byDirectory.values()), changes -> {
+      SourceChange first = changes.get(0).change();
+      return directory(open, first.tenantId(), first.directoryId()).chain(tx -> applier.prefetchLinks(tx, changes.stream().map(Received::change).toList()));
+    });
   }
 
   /**
