@@ -47,16 +47,19 @@ public class OutboxRelay {
 
   static final String CHANNEL = "dsync-outbox";
 
+  // Per owned bucket, the oldest unpublished rows come from the (bucket, seq) partial index; with
+  // "bucket in (...) order by seq" PostgreSQL sorted the whole backlog on every claim, so a large
+  // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
   private static final String CLAIM =
       "with owned as ("
           + "  select b from generate_series(0, "
           + (Outbox.BUCKETS - 1)
           + ") as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
-          + " select id, type, payload::text as payload, topic, aggregateid, source, subject,"
-          + " tenant_id, directory_id, traceparent, \"timestamp\""
+          + " select e.* from owned, lateral (select id, type, payload::text as payload, topic, aggregateid, source, subject,"
+          + " tenant_id, directory_id, traceparent, \"timestamp\", seq"
           + " from outbox_event"
-          + " where published_at is null and bucket in (select b from owned)"
-          + " order by seq limit $1 for update skip locked";
+          + " where published_at is null and bucket = owned.b"
+          + " order by seq limit $1 for update skip locked) e order by e.seq limit $1";
 
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
