@@ -35,6 +35,14 @@ public interface PollerConfig {
   /** Source HTTP calls. */
   Http http();
 
+  /**
+   * Whether connections may reach loopback, private, link-local (cloud metadata) and other
+   * internal addresses. Off in production, where a tenant admin's URL must not reach the
+   * platform's own network; on in dev and test, whose fakes and ingest-scim run on loopback.
+   */
+  @WithDefault("false")
+  boolean allowPrivateTargets();
+
   /** Behaviour of calls to source APIs (Graph, Okta, Google, SCIM). */
   interface Http {
 

@@ -51,10 +51,14 @@ public class SourceHttp {
 
   private final WebClient client;
   private final PollerConfig.Http config;
+  private final boolean allowPrivateTargets;
+  private final Vertx vertx;
   private final Map<UUID, Budget> budgets = new ConcurrentHashMap<>();
 
   public SourceHttp(Vertx vertx, PollerConfig config) {
     this.config = config.http();
+    this.allowPrivateTargets = config.allowPrivateTargets();
+    this.vertx = vertx;
     this.client =
         WebClient.create(
             vertx,
@@ -71,7 +75,53 @@ public class SourceHttp {
 
   /** Sends with retries; fails with {@link SourceException} UNAVAILABLE when attempts run out. */
   public Uni<Response> send(UUID connectionId, JobStats stats, Request request) {
-    return attempt(connectionId, stats, request, 1);
+    return guard(request.url()).chain(() -> attempt(connectionId, stats, request, 1));
+  }
+
+  /**
+   * Refuses a URL whose host resolves to an internal address (unless allowed): every link a source
+   * hands back (nextLink, Link headers) passes here too, not only the configured base URL.
+   */
+  Uni<Void> guard(String url) {
+    if (allowPrivateTargets) {
+      return Uni.createFrom().voidItem();
+    }
+    String host;
+    try {
+      host = java.net.URI.create(url).getHost();
+    } catch (RuntimeException e) {
+      host = null;
+    }
+    if (host == null) {
+      return Uni.createFrom().failure(new SourceException(SourceException.Kind.REJECTED, "not a valid http(s) URL: " + url));
+    }
+    String bare = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    return vertx.executeBlocking(Uni.createFrom().item(() -> {
+          try {
+            return java.net.InetAddress.getAllByName(bare);
+          } catch (java.net.UnknownHostException e) {
+            throw SourceException.unavailable("host " + bare + " does not resolve");
+          }
+        }), false)
+        .invoke(addresses -> {
+          String reason = refusal(bare, addresses);
+          if (reason != null) {
+            throw new SourceException(SourceException.Kind.REJECTED, reason);
+          }
+        })
+        .replaceWithVoid();
+  }
+
+  /** Why connecting to {@code host} at these addresses is refused, or null. */
+  static String refusal(String host, java.net.InetAddress[] addresses) {
+    for (java.net.InetAddress a : addresses) {
+      String kind = dev.dsync.platform.net.InternalAddresses.reason(a);
+      if (kind != null) {
+        return "host " + host + " resolves to a " + kind + " address, which connections may not reach"
+            + " (dsync.poller.allow-private-targets is off)";
+      }
+    }
+    return null;
   }
 
   private Uni<Response> attempt(UUID connectionId, JobStats stats, Request request, int attempt) {

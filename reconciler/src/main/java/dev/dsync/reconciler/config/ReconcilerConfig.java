@@ -39,9 +39,10 @@ public interface ReconcilerConfig {
   /**
    * Staged changes read per page while applying a job. The session is flushed and cleared between
    * pages; every flush dirty-checks all entities the session holds, so a small page keeps a large
-   * job linear instead of quadratic.
+   * job linear instead of quadratic (profiled on a 20,000-user job: at 100 per page most CPU went to
+   * Hibernate's flush and cascade, as in the push path before it cleared every 25 changes).
    */
-  @WithDefault("100")
+  @WithDefault("25")
   int applyPageSize();
 
   /** Largest page the query APIs return. */
