@@ -44,6 +44,8 @@ import javax.crypto.spec.SecretKeySpec;
  *   <li>RSS of every process.
  * </ol>
  *
+ * <p>The provisioning runs first (after a short warm-up): the figures after it are of warm JVMs.
+ *
  * <p>Usage: {@code bin/dsync bench platform [writes=5000] [concurrency=32] [rate=200] [seconds=30] [provision=100000]}
  */
 public final class PlatformBench {
@@ -84,8 +86,16 @@ public final class PlatformBench {
     load(warm, "warm", 500, concurrency, null);
     drain("warm", 500);
 
-    // Each phase starts with the pipeline empty: a backlog left by the previous one would be
-    // measured as latency of the next.
+    // The provisioning runs first: its load also brings every JVM to steady state (JIT), so the
+    // throughput and latency phases after it measure warm services. Each phase starts with the
+    // pipeline empty: a backlog left by the previous one would be measured as latency of the next.
+    Directory initial = directory("bench-provisioning");
+    progress("initial provisioning of " + provision + " users");
+    Map<String, Double> cpuBefore = cpu();
+    List<Row> provisioned = provisioning(initial, provision, concurrency);
+    Map<String, Double> cpu = new LinkedHashMap<>();
+    cpu().forEach((p, after) -> cpu.put(p, after < 0 || cpuBefore.get(p) < 0 ? -1 : after - cpuBefore.get(p)));
+
     Directory throughput = directory("bench-throughput");
     progress("throughput: " + writes + " writes at concurrency " + concurrency);
     rows.add(load(throughput, "t", writes, concurrency, "POST /Users, concurrency " + concurrency));
@@ -94,13 +104,7 @@ public final class PlatformBench {
     Directory steady = directory("bench-latency");
     progress("latency: " + rate + " writes/s for " + seconds + " s");
     rows.add(steadyRate(steady, rate, seconds));
-
-    Directory initial = directory("bench-provisioning");
-    progress("initial provisioning of " + provision + " users");
-    Map<String, Double> cpuBefore = cpu();
-    rows.addAll(provisioning(initial, provision, concurrency));
-    Map<String, Double> cpu = new LinkedHashMap<>();
-    cpu().forEach((p, after) -> cpu.put(p, after < 0 || cpuBefore.get(p) < 0 ? -1 : after - cpuBefore.get(p)));
+    rows.addAll(provisioned);
 
     Map<String, Double> rss = new LinkedHashMap<>();
     for (String p : PROCESSES) {
