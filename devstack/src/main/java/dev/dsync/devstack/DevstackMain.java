@@ -33,10 +33,13 @@ public final class DevstackMain {
     boolean exitOnStdinClose = argv.contains("--exit-on-stdin-close");
     int kafkaPort = Integer.parseInt(option(argv, "--kafka-port", "0"));
     int pgPort = Integer.parseInt(option(argv, "--pg-port", "0"));
-    run(stateDir, kafkaPort == 0 ? freePort() : kafkaPort, pgPort == 0 ? freePort() : pgPort, exitOnStdinClose);
+    // Three ports held open together, so the OS cannot hand the same one out twice (it did: Kafka's
+    // broker and controller listeners once got one port and the broker refused to start).
+    int[] free = freePorts(3, kafkaPort, pgPort);
+    run(stateDir, kafkaPort == 0 ? free[0] : kafkaPort, pgPort == 0 ? free[1] : pgPort, free[2], exitOnStdinClose);
   }
 
-  private static void run(Path stateDir, int kafkaPort, int pgPort, boolean exitOnStdinClose)
+  private static void run(Path stateDir, int kafkaPort, int pgPort, int controllerPort, boolean exitOnStdinClose)
       throws Exception {
     Files.createDirectories(stateDir);
     Path data = stateDir.resolve("data");
@@ -46,7 +49,7 @@ public final class DevstackMain {
     long t0 = System.nanoTime();
 
     AtomicReference<Postgres> pg = new AtomicReference<>(Postgres.start(data.resolve("postgres"), pgPort));
-    AtomicReference<KafkaBroker> kafka = new AtomicReference<>(KafkaBroker.start(data.resolve("kafka"), kafkaPort, freePort()));
+    AtomicReference<KafkaBroker> kafka = new AtomicReference<>(KafkaBroker.start(data.resolve("kafka"), kafkaPort, controllerPort));
     kafka.get().createTopics();
 
     KeyPair keys = DevJwt.generate();
@@ -187,12 +190,27 @@ public final class DevstackMain {
     System.out.println(DevJwt.sign(DevJwt.readPrivate(state.jwtPrivateKey()), subject, tenant, roles, ttl));
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      s.setReuseAddress(true);
-      return s.getLocalPort();
+  /** {@code n} distinct free loopback ports, none equal to a port in {@code taken}. */
+  static int[] freePorts(int n, int... taken) throws IOException {
+    List<ServerSocket> open = new ArrayList<>();
+    try {
+      int[] ports = new int[n];
+      for (int i = 0; i < n; ) {
+        ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+        open.add(s);
+        int port = s.getLocalPort();
+        if (Arrays.stream(taken).noneMatch(t -> t == port)) {
+          ports[i++] = port;
+        }
+      }
+      return ports;
+    } finally {
+      for (ServerSocket s : open) {
+        s.close();
+      }
     }
   }
+
 
   private static String option(List<String> argv, String name, String fallback) {
     int i = argv.indexOf(name);
