@@ -900,15 +900,10 @@ public class ChangeApplier {
   public Uni<Void> prefetchLinks(DirectoryTx tx, List<SourceChange> changes) {
     Set<String> keys = new HashSet<>();
     for (SourceChange c : changes) {
-      Object d = c.data();
-      if (d instanceof UserUpserted u && u.resourceId() != null) {
-        keys.add(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()));
-      } else if (d instanceof UserDeleted u && u.resourceId() != null) {
-        keys.add(SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()));
-      } else if (d instanceof GroupUpserted g && g.resourceId() != null) {
-        keys.add(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()));
-      } else if (d instanceof GroupDeleted g && g.resourceId() != null) {
-        keys.add(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()));
+      String resourceId = Reconciler.resourceId(c); // a membership change looks up its group's link
+      if (resourceId != null) {
+        boolean user = c.data() instanceof UserUpserted || c.data() instanceof UserDeleted;
+        keys.add(SourceLink.key(tx.directoryId, user ? SourceLink.USER : SourceLink.GROUP, resourceId));
       }
     }
     keys.removeAll(tx.missingLinks); // still missing: only newLink, in this transaction, creates them
