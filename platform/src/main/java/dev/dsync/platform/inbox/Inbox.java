@@ -5,6 +5,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -36,6 +37,26 @@ public class Inbox {
                     .setParameter("id", eventId)
                     .executeUpdate())
         .map(inserted -> inserted == 1);
+  }
+
+  /**
+   * As {@link #firstDeliveries(String, List)}, on the caller's reactive SQL connection: one
+   * statement. An id another consumer recorded concurrently waits for that transaction and is
+   * then left out (it was applied there) or recorded here (it rolled back).
+   */
+  public Uni<Set<UUID>> firstDeliveries(SqlClient tx, String consumer, List<UUID> eventIds) {
+    Set<UUID> distinct = new LinkedHashSet<>(eventIds);
+    if (distinct.isEmpty()) {
+      return Uni.createFrom().item(Set.of());
+    }
+    return tx.preparedQuery(
+            "insert into processed_event (consumer, event_id) select $1, unnest($2::uuid[]) on conflict do nothing returning event_id")
+        .execute(Tuple.of(consumer, distinct.toArray(UUID[]::new)))
+        .map(rows -> {
+          Set<UUID> fresh = new HashSet<>();
+          rows.forEach(r -> fresh.add(r.getUUID(0)));
+          return fresh;
+        });
   }
 
   /**

@@ -3,6 +3,8 @@ package dev.dsync.reconciler.directories;
 import dev.dsync.platform.errors.ProblemException;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
@@ -34,6 +36,27 @@ public class Directories {
                                 .setParameter("d", directoryId)
                                 .getSingleResult()))
         .map(row -> tenantId.equals(row[0]) ? new Locked((String) row[0], ((Number) row[1]).longValue()) : null);
+  }
+
+  /** The pipeline's form, on its reactive SQL connection: registers the directory if new, locks its row; null if another tenant owns it. */
+  public Uni<Locked> lock(SqlClient conn, String tenantId, String directoryId) {
+    return conn.preparedQuery(
+            "with registered as (insert into directory_state (directory_id, tenant_id) values ($1, $2) on conflict do nothing)"
+                + " select 1")
+        .execute(Tuple.of(directoryId, tenantId))
+        .chain(() -> conn.preparedQuery("select tenant_id, sequence from directory_state where directory_id = $1 for update")
+            .execute(Tuple.of(directoryId)))
+        .map(rows -> {
+          var row = rows.iterator().next();
+          return tenantId.equals(row.getString(0)) ? new Locked(row.getString(0), row.getLong(1)) : null;
+        });
+  }
+
+  public Uni<Void> advance(SqlClient conn, String directoryId, long sequence, long stale) {
+    return conn.preparedQuery(
+            "update directory_state set sequence = $2, stale_count = stale_count + $3, updated_at = now() where directory_id = $1")
+        .execute(Tuple.of(directoryId, sequence, stale))
+        .replaceWithVoid();
   }
 
   /** Stores the sequence reached and stale changes counted by a transaction. */

@@ -28,11 +28,11 @@ public class GraceSweeper {
             due -> {
               Uni<Integer> chain = Uni.createFrom().item(0);
               for (UserEntity u : due) {
-                chain = chain.chain(n -> Panache.withTransaction(() -> reconciler.get().withDirectory(u.tenantId, u.directoryId, tx ->
-                    UserEntity.<UserEntity>findById(u.id).chain(fresh -> fresh == null || fresh.deleted || fresh.deleteAfter == null
+                chain = chain.chain(n -> reconciler.get().withDirectory(u.tenantId, u.directoryId, tx ->
+                    tx.store.user(u.id).chain(fresh -> fresh == null || fresh.deleted || fresh.deleteAfter == null
                         || fresh.deleteAfter.isAfter(Instant.now())
                         ? Uni.createFrom().item(n)
-                        : applier.hardDelete(tx, fresh).replaceWith(n + 1)))));
+                        : applier.hardDelete(tx, fresh).replaceWith(n + 1))));
               }
               return chain;
             });

@@ -8,7 +8,6 @@ import dev.dsync.reconciler.config.ReconcilerConfig;
 import dev.dsync.reconciler.pipeline.Reconciler;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -87,40 +86,42 @@ public class SyncJobAdmin {
   }
 
   /** Applies exactly the blocked job's pending changes, in order, in one transaction with their events. */
-  @WithTransaction
   public Uni<JobView> resume(String tenantId, String id, Actor actor) {
-    return owned(tenantId, id)
+    return ownedJob(tenantId, id)
         .chain(job -> reconciler.withDirectory(tenantId, job.directoryId, tx ->
             // Re-read under the directory lock: a concurrent resume or cancel may have decided it.
-            Panache.getSession().chain(s -> s.refresh(job)).chain(() -> {
-              requireBlocked(job);
-              return jobs.olderBlocked(job.directoryId, job.id).chain(older -> {
+            tx.store.freshJob(id).chain(fresh -> {
+              requireBlocked(fresh);
+              return jobs.olderBlocked(tx, id).chain(older -> {
                 if (older != null) {
                   throw ProblemException.conflict("job " + older.id + " of this directory is blocked too: resume or cancel it first");
                 }
-                String jobId = job.id;
-                return jobs.applyStaged(tx, jobId)
-                    .chain(counters -> jobs.finish(jobId, JobStatus.COMPLETED, counters, actor.id()))
-                    .chain(() -> jobs.audit(tenantId, actor, "sync_job.resumed", jobId, Map.of()))
-                    .chain(() -> SyncJob.<SyncJob>findById(jobId));
+                return jobs.applyStaged(tx, id)
+                    .chain(counters -> jobs.finish(tx, id, JobStatus.COMPLETED, counters, actor.id()))
+                    .invoke(() -> jobs.audit(tx, actor, "sync_job.resumed", id, Map.of()))
+                    .chain(() -> tx.store.job(id));
               });
             })))
         .map(SyncJobAdmin::view);
   }
 
   /** Discards the blocked job's pending changes; none is applied. */
-  @WithTransaction
   public Uni<JobView> cancel(String tenantId, String id, Actor actor) {
-    return owned(tenantId, id)
+    return ownedJob(tenantId, id)
         .chain(job -> reconciler.withDirectory(tenantId, job.directoryId, tx ->
-            Panache.getSession().chain(s -> s.refresh(job)).chain(() -> {
-              requireBlocked(job);
-              return jobs.discard(job.id)
-                  .chain(() -> jobs.finish(job.id, JobStatus.CANCELLED, null, actor.id()))
-                  .chain(() -> jobs.audit(tenantId, actor, "sync_job.cancelled", job.id, Map.of()))
-                  .chain(() -> SyncJob.<SyncJob>findById(job.id));
+            tx.store.freshJob(id).chain(fresh -> {
+              requireBlocked(fresh);
+              return jobs.discard(tx, id)
+                  .chain(() -> jobs.finish(tx, id, JobStatus.CANCELLED, null, actor.id()))
+                  .invoke(() -> jobs.audit(tx, actor, "sync_job.cancelled", id, Map.of()))
+                  .chain(() -> tx.store.job(id));
             })))
         .map(SyncJobAdmin::view);
+  }
+
+  /** The job if the tenant owns it (read in a session of its own, before the transaction that decides it). */
+  private Uni<SyncJob> ownedJob(String tenantId, String id) {
+    return Panache.withSession(() -> owned(tenantId, id));
   }
 
   private static void requireBlocked(SyncJob job) {

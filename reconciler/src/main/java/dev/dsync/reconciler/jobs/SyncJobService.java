@@ -22,7 +22,7 @@ import dev.dsync.reconciler.pipeline.SourceChange;
 import dev.dsync.reconciler.pipeline.Steps;
 import dev.dsync.reconciler.thresholds.ThresholdAction;
 import dev.dsync.reconciler.thresholds.ThresholdVerdict;
-import io.quarkus.hibernate.reactive.panache.Panache;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -54,12 +54,13 @@ public class SyncJobService {
   }
 
   public Uni<Void> started(DirectoryTx tx, SyncJobStarted s) {
-    return SyncJob.<SyncJob>findById(s.jobId())
+    return tx.store.job(s.jobId())
         .chain(
             job -> {
               if (job != null) {
                 job.mode = s.mode() == null ? job.mode : s.mode().name();
                 job.connectionId = s.connectionId();
+                tx.store.save(job);
                 return Uni.createFrom().voidItem();
               }
               return newJob(tx, s.jobId(), JobKind.POLLED, JobStatus.RUNNING, s.mode(), s.connectionId()).replaceWithVoid();
@@ -68,7 +69,7 @@ public class SyncJobService {
 
   /** Stages a change of a running job; false if the job is not running (the change is then applied as a push). */
   public Uni<Boolean> stageIfRunning(DirectoryTx tx, SourceChange c, String jobId, String resourceId) {
-    return SyncJob.<SyncJob>findById(jobId)
+    return tx.store.job(jobId)
         .chain(
             job -> {
               if (job != null && !tx.directoryId.equals(job.directoryId)) {
@@ -80,7 +81,8 @@ public class SyncJobService {
                     if (!JobStatus.RUNNING.name().equals(running.status)) {
                       return Uni.createFrom().item(false);
                     }
-                    return stage(running, c, resourceId, null).replaceWith(true);
+                    stage(tx, running, c, resourceId, null);
+                    return Uni.createFrom().item(true);
                   });
             });
   }
@@ -94,7 +96,7 @@ public class SyncJobService {
     // of it: once none was found, asking again per change is a wasted round trip.
     Uni<SyncJob> current = tx.knownUnblocked
         ? Uni.createFrom().nullItem()
-        : SyncJob.<SyncJob>find("directoryId = ?1 and status = 'BLOCKED' order by startedAt desc", tx.directoryId).firstResult();
+        : tx.store.jobs("directory_id = $1 and status = 'BLOCKED'", tx.directoryId).map(blocked -> blocked.isEmpty() ? null : blocked.get(blocked.size() - 1));
     return current
         .chain(
             blocked -> {
@@ -106,7 +108,7 @@ public class SyncJobService {
                         : pushHold(tx, "held while job " + blocked.id + " is blocked");
                 return applier
                     .classify(tx, c.type().type(), resourceId, c.json())
-                    .chain(action -> hold.chain(job -> stage(job, c, resourceId, action)))
+                    .chain(action -> hold.invoke(job -> stage(tx, job, c, resourceId, action)))
                     .replaceWith(true);
               }
               if (!tx.rules.rules().thresholds().enabled()) {
@@ -126,8 +128,10 @@ public class SyncJobService {
                                     return recordPushDeletion(tx).replaceWith(false);
                                   }
                                   return pushHold(tx, reason)
-                                      .call(job -> audit(tx.tenantId, SYSTEM, "sync_job.blocked", job.id, Map.of("reasons", List.of(reason))))
-                                      .chain(job -> stage(job, c, resourceId, action))
+                                      .invoke(job -> {
+                                        audit(tx, SYSTEM, "sync_job.blocked", job.id, Map.of("reasons", List.of(reason)));
+                                        stage(tx, job, c, resourceId, action);
+                                      })
                                       .replaceWith(true);
                                 });
                       });
@@ -137,16 +141,13 @@ public class SyncJobService {
   private Uni<String> windowExceeded(DirectoryTx tx) {
     var t = tx.rules.rules().thresholds();
     Instant since = Instant.now().minus(t.window());
-    return Panache.getSession()
-        .chain(
-            s ->
-                s.createNativeQuery("select count(*) from push_deletion where directory_id = :d and at > :since", Long.class)
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("since", since)
-                    .getSingleResult())
+    return tx.store.connection()
+        .preparedQuery("select count(*) from push_deletion where directory_id = $1 and at > $2")
+        .execute(Tuple.of(tx.directoryId, since.atOffset(java.time.ZoneOffset.UTC)))
+        .map(rows -> rows.iterator().next().getLong(0))
         .chain(
             recent ->
-                population(tx.directoryId)
+                population(tx)
                     .map(
                         pop -> {
                           long allowed = t.windowDeletions().allowed(pop);
@@ -157,9 +158,7 @@ public class SyncJobService {
   }
 
   private Uni<Void> recordPushDeletion(DirectoryTx tx) {
-    return Panache.getSession()
-        .chain(s -> s.createNativeQuery("insert into push_deletion (directory_id) values (:d)").setParameter("d", tx.directoryId).executeUpdate())
-        .replaceWithVoid();
+    return tx.store.connection().preparedQuery("insert into push_deletion (directory_id) values ($1)").execute(Tuple.of(tx.directoryId)).replaceWithVoid();
   }
 
   private Uni<SyncJob> pushHold(DirectoryTx tx, String reason) {
@@ -167,13 +166,14 @@ public class SyncJobService {
     return newJob(tx, "push-" + UUID.randomUUID(), JobKind.PUSH, JobStatus.BLOCKED, null, null)
         .invoke(job -> {
           job.reason = reason;
+          tx.store.save(job);
           Log.warnf("directory %s paused: %s (job %s)", tx.directoryId, reason, job.id);
         });
   }
 
   /** A polled job finished listing: plan, check thresholds, then apply or block. */
   public Uni<Void> completed(DirectoryTx tx, SyncJobCompleted c) {
-    return SyncJob.<SyncJob>findById(c.jobId())
+    return tx.store.job(c.jobId())
         .chain(job -> job != null ? Uni.createFrom().item(job) : newJob(tx, c.jobId(), JobKind.POLLED, JobStatus.RUNNING, c.mode(), c.connectionId()))
         .chain(
             job -> {
@@ -184,14 +184,15 @@ public class SyncJobService {
                 job.mode = c.mode().name();
               }
               job.completedAt = c.completedAt() == null ? Instant.now() : c.completedAt();
+              tx.store.save(job);
               boolean complete = SyncMode.COMPLETE.name().equals(job.mode);
               String jobId = job.id;
               return plan(tx, jobId, complete)
                   .chain(
                       planned ->
-                          population(tx.directoryId)
-                              .chain(pop -> olderBlocked(tx.directoryId, jobId)
-                                  .chain(older -> SyncJob.<SyncJob>findById(jobId).chain(fresh -> decide(tx, fresh, planned, pop, complete, older)))));
+                          population(tx)
+                              .chain(pop -> olderBlocked(tx, jobId)
+                                  .chain(older -> tx.store.job(jobId).chain(fresh -> decide(tx, fresh, planned, pop, complete, older)))));
             });
   }
 
@@ -207,14 +208,16 @@ public class SyncJobService {
     }
     plan.put("reasons", reasons);
     job.planned = EventJson.write(plan);
+    tx.store.save(job);
     if (!reasons.isEmpty()) {
       job.status = JobStatus.BLOCKED.name();
       tx.knownUnblocked = false;
       job.reason = String.join("; ", reasons);
       Log.warnf("sync job %s of directory %s blocked: %s", job.id, tx.directoryId, job.reason);
-      return audit(tx.tenantId, SYSTEM, "sync_job.blocked", job.id, plan);
+      audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
+      return Uni.createFrom().voidItem();
     }
-    return applyStaged(tx, job.id).chain(counters -> finish(job.id, JobStatus.COMPLETED, counters, null));
+    return applyStaged(tx, job.id).chain(counters -> finish(tx, job.id, JobStatus.COMPLETED, counters, null));
   }
 
   /** The changes a job would make, counted per action; a complete sync also stages deletions of what it did not see. */
@@ -230,38 +233,20 @@ public class SyncJobService {
                 counts.merge(action, 1L, Long::sum);
               }
             })
-            .replaceWithVoid()))
+            .replaceWithVoid(), true))
         .replaceWith(counts);
   }
 
   private Uni<Void> stageUnseen(DirectoryTx tx, String jobId) {
     String sql =
         "insert into staged_change (job_id, event_id, type, resource_id, action, payload)"
-            + " select :job, gen_random_uuid(), :unseen, l.resource_id, 'DELETED', '{}' from source_link l"
-            + " where l.directory_id = :d and l.kind = :kind and l.in_scope and not exists (select 1 from staged_change s"
-            + " where s.job_id = :job and s.resource_id = l.resource_id and s.type in (:up, :del))";
-    return Panache.getSession()
-        .chain(s -> s.flush().replaceWith(s))
-        .chain(
-            s ->
-                s.createNativeQuery(sql)
-                    .setParameter("job", jobId)
-                    .setParameter("unseen", ChangeApplier.UNSEEN_USER)
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("kind", SourceLink.USER)
-                    .setParameter("up", EventType.SOURCE_USER_UPSERTED.type())
-                    .setParameter("del", EventType.SOURCE_USER_DELETED.type())
-                    .executeUpdate()
-                    .chain(
-                        () ->
-                            s.createNativeQuery(sql)
-                                .setParameter("job", jobId)
-                                .setParameter("unseen", ChangeApplier.UNSEEN_GROUP)
-                                .setParameter("d", tx.directoryId)
-                                .setParameter("kind", SourceLink.GROUP)
-                                .setParameter("up", EventType.SOURCE_GROUP_UPSERTED.type())
-                                .setParameter("del", EventType.SOURCE_GROUP_DELETED.type())
-                                .executeUpdate()))
+            + " select $1, gen_random_uuid(), $2, l.resource_id, 'DELETED', '{}' from source_link l"
+            + " where l.directory_id = $3 and l.kind = $4 and l.in_scope and not exists (select 1 from staged_change s"
+            + " where s.job_id = $1 and s.resource_id = l.resource_id and s.type in ($5, $6))";
+    return tx.store.query(sql, jobId, ChangeApplier.UNSEEN_USER, tx.directoryId, SourceLink.USER,
+            EventType.SOURCE_USER_UPSERTED.type(), EventType.SOURCE_USER_DELETED.type())
+        .chain(() -> tx.store.query(sql, jobId, ChangeApplier.UNSEEN_GROUP, tx.directoryId, SourceLink.GROUP,
+            EventType.SOURCE_GROUP_UPSERTED.type(), EventType.SOURCE_GROUP_DELETED.type()))
         .replaceWithVoid();
   }
 
@@ -284,44 +269,78 @@ public class SyncJobService {
                 outcome = applier.apply(tx, c);
               }
               return outcome.invoke(counters::add).replaceWithVoid();
-            })
-        .chain(
-            () ->
-                Panache.getSession()
-                    .chain(s -> s.createNativeQuery("delete from staged_change where job_id = :j").setParameter("j", jobId).executeUpdate()))
+            },
+            false)
+        .chain(() -> discard(tx, jobId))
         .replaceWith(counters);
   }
 
-  /** Visits staged changes in order, a page at a time, appending emitted events and clearing the session between pages. */
-  private Uni<Void> forEachStaged(DirectoryTx tx, String jobId, java.util.function.Function<StagedChange, Uni<Void>> visit) {
-    return page(tx, jobId, 0L, visit);
+  /**
+   * Visits staged changes in order, a page at a time: what the page will look up is read first,
+   * emitted events go to the outbox and the transaction's rows are written and forgotten after each
+   * page, so a large job holds one page in memory. {@code recordActions}: store each change's planned action.
+   */
+  private Uni<Void> forEachStaged(DirectoryTx tx, String jobId, java.util.function.Function<StagedChange, Uni<Void>> visit, boolean recordActions) {
+    return page(tx, jobId, 0L, visit, recordActions);
   }
 
-  private Uni<Void> page(DirectoryTx tx, String jobId, long after, java.util.function.Function<StagedChange, Uni<Void>> visit) {
-    return StagedChange.<StagedChange>find("jobId = ?1 and id > ?2 order by id", jobId, after)
-        .range(0, config.applyPageSize() - 1)
-        .list()
+  private Uni<Void> page(
+      DirectoryTx tx, String jobId, long after, java.util.function.Function<StagedChange, Uni<Void>> visit, boolean recordActions) {
+    int size = config.applyPageSize();
+    return tx.store
+        .query("select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3",
+            jobId, after, size)
         .chain(
-            rows -> {
+            rowSet -> {
+              List<StagedChange> rows = new java.util.ArrayList<>();
+              for (var r : rowSet) {
+                StagedChange s = new StagedChange();
+                s.id = r.getLong(0);
+                s.jobId = jobId;
+                s.eventId = r.getUUID(1);
+                s.type = r.getString(2);
+                s.resourceId = r.getString(3);
+                s.action = r.getString(4);
+                s.payload = r.getString(5);
+                rows.add(s);
+              }
               if (rows.isEmpty()) {
                 return Uni.createFrom().voidItem();
               }
-              Uni<Void> chain = Steps.forEach(rows, visit::apply);
-              long last = rows.get(rows.size() - 1).id;
-              if (rows.size() < config.applyPageSize()) {
-                return chain;
+              List<SourceChange> changes = new java.util.ArrayList<>();
+              List<String> unseen = new java.util.ArrayList<>();
+              for (StagedChange s : rows) {
+                if (!s.type.startsWith("dsync.reconciler.unseen.")) {
+                  changes.add(SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload));
+                } else {
+                  String kind = ChangeApplier.UNSEEN_USER.equals(s.type) ? SourceLink.USER : SourceLink.GROUP;
+                  unseen.add(SourceLink.key(tx.directoryId, kind, s.resourceId));
+                }
               }
-              // Events emitted so far go to the outbox now (same transaction, same order), so a
-              // large job holds at most a page of them in memory.
-              return chain
-                  .chain(() -> Steps.withoutAutoFlush(() -> outbox.appendAll(tx.drain())))
-                  .chain(() -> Panache.getSession().chain(s -> s.flush().invoke(s::clear)))
-                  .chain(() -> page(tx, jobId, last, visit));
+              long last = rows.get(rows.size() - 1).id;
+              Uni<Void> chain = applier.prefetch(tx, changes, unseen, !recordActions).chain(() -> Steps.forEach(rows, visit::apply));
+              if (recordActions) {
+                chain = chain.chain(() -> recordActions(tx, rows));
+              }
+              // Events emitted so far go to the outbox now (same transaction, same order).
+              chain = chain
+                  .chain(tx.store::flushAndForget)
+                  .chain(() -> outbox.appendAll(tx.store.connection(), tx.drain()));
+              return rows.size() < size ? chain : chain.chain(() -> page(tx, jobId, last, visit, recordActions));
             });
   }
 
+  private static Uni<Void> recordActions(DirectoryTx tx, List<StagedChange> rows) {
+    Long[] ids = rows.stream().map(r -> r.id).toArray(Long[]::new);
+    String[] actions = rows.stream().map(r -> r.action).toArray(String[]::new);
+    return tx.store.connection()
+        .preparedQuery("update staged_change s set action = u.action from unnest($1::bigint[], $2::text[]) as u(id, action) where s.id = u.id")
+        .execute(Tuple.of(ids, actions))
+        .replaceWithVoid();
+  }
+
   public Uni<Void> failed(DirectoryTx tx, SyncJobFailed f) {
-    return SyncJob.<SyncJob>findById(f.jobId())
+    return tx.store.job(f.jobId())
         .chain(job -> job != null ? Uni.createFrom().item(job) : newJob(tx, f.jobId(), JobKind.POLLED, JobStatus.RUNNING, f.mode(), f.connectionId()))
         .chain(
             job -> {
@@ -331,15 +350,17 @@ public class SyncJobService {
               job.status = JobStatus.FAILED.name();
               job.reason = f.reason();
               job.completedAt = f.failedAt() == null ? Instant.now() : f.failedAt();
-              return discard(job.id);
+              tx.store.save(job);
+              return discard(tx, job.id);
             });
   }
 
   /** Marks a job decided with its final counters. */
-  public Uni<Void> finish(String jobId, JobStatus status, Counters counters, String decidedBy) {
-    return SyncJob.<SyncJob>findById(jobId)
+  public Uni<Void> finish(DirectoryTx tx, String jobId, JobStatus status, Counters counters, String decidedBy) {
+    return tx.store.job(jobId)
         .invoke(
             job -> {
+              tx.store.save(job);
               job.status = status.name();
               if (counters != null) {
                 Map<String, Long> merged = new LinkedHashMap<>(readCounters(job.counters));
@@ -357,28 +378,27 @@ public class SyncJobService {
         .replaceWithVoid();
   }
 
-  public Uni<Void> discard(String jobId) {
-    return Panache.getSession()
-        .chain(s -> s.createNativeQuery("delete from staged_change where job_id = :j").setParameter("j", jobId).executeUpdate())
-        .replaceWithVoid();
+  public Uni<Void> discard(DirectoryTx tx, String jobId) {
+    return tx.store.query("delete from staged_change where job_id = $1", jobId).replaceWithVoid();
   }
 
   /** The oldest other blocked job of the directory, which must be decided first; null if none. */
-  public Uni<SyncJob> olderBlocked(String directoryId, String jobId) {
+  public Uni<SyncJob> olderBlocked(DirectoryTx tx, String jobId) {
     // Only jobs started before this one: a push hold opened while this job was blocked is newer and
     // waits for it, it does not block it.
-    return SyncJob.<SyncJob>findById(jobId)
-        .chain(job -> SyncJob.<SyncJob>find(
-                "directoryId = ?1 and status = 'BLOCKED' and id <> ?2 and startedAt <= ?3 order by startedAt",
-                directoryId, jobId, job == null ? java.time.Instant.now() : job.startedAt)
-            .firstResult());
+    return tx.store.job(jobId)
+        .chain(job -> tx.store.jobs(
+                "directory_id = $1 and status = 'BLOCKED' and id <> $2 and started_at <= $3",
+                tx.directoryId, jobId, (job == null ? Instant.now() : job.startedAt).atOffset(java.time.ZoneOffset.UTC)))
+        .map(older -> older.isEmpty() ? null : older.get(0));
   }
 
-  private Uni<Long> population(String directoryId) {
-    return SourceLink.count("directoryId = ?1 and inScope = true", directoryId);
+  private static Uni<Long> population(DirectoryTx tx) {
+    return tx.store.query("select count(*) from source_link where directory_id = $1 and in_scope", tx.directoryId)
+        .map(rows -> rows.iterator().next().getLong(0));
   }
 
-  private Uni<Void> stage(SyncJob job, SourceChange c, String resourceId, ThresholdAction action) {
+  private static void stage(DirectoryTx tx, SyncJob job, SourceChange c, String resourceId, ThresholdAction action) {
     StagedChange s = new StagedChange();
     s.jobId = job.id;
     s.eventId = c.eventId();
@@ -386,7 +406,7 @@ public class SyncJobService {
     s.resourceId = resourceId;
     s.payload = c.json();
     s.action = action == null ? null : action.name();
-    return s.persist().replaceWithVoid();
+    tx.store.stage(s);
   }
 
   private Uni<SyncJob> newJob(DirectoryTx tx, String id, JobKind kind, JobStatus status, SyncMode mode, String connectionId) {
@@ -400,12 +420,14 @@ public class SyncJobService {
     job.connectionId = connectionId;
     job.counters = EventJson.write(new Counters().toMap());
     job.startedAt = Instant.now();
-    return job.persist();
+    tx.store.insert(job);
+    return Uni.createFrom().item(job);
   }
 
-  public Uni<Void> audit(String tenantId, Actor actor, String action, String jobId, Map<String, Object> details) {
+  /** An audit record of a job decision, published with the transaction's other events. */
+  public void audit(DirectoryTx tx, Actor actor, String action, String jobId, Map<String, Object> details) {
     AuditRecord record = new AuditRecord(actor, action, "sync_job", jobId, AuditRecord.Outcome.SUCCESS, Instant.now(), details);
-    return outbox.append(OutboxMessage.of(EventType.AUDIT_RECORD, tenantId, tenantId, null, jobId, record)).replaceWithVoid();
+    tx.emit(OutboxMessage.of(EventType.AUDIT_RECORD, tx.tenantId, tx.tenantId, null, jobId, record));
   }
 
   static Map<String, Long> readCounters(String json) {

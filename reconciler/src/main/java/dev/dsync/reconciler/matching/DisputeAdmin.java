@@ -16,7 +16,7 @@ import dev.dsync.reconciler.pipeline.Reconciler;
 import dev.dsync.reconciler.pipeline.SourceChange;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
-import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.quarkus.panache.common.Parameters;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -85,7 +85,6 @@ public class DisputeAdmin {
   }
 
   /** Applies the held change with the administrator's decision, in one transaction with its events. */
-  @WithTransaction
   public Uni<DisputeView> resolve(String tenantId, UUID id, Resolve body, Actor actor) {
     if (body == null || body.action() == null) {
       return Uni.createFrom().failure(ProblemException.invalid(List.of(new FieldError("action", "must be LINK or CREATE"))));
@@ -93,31 +92,42 @@ public class DisputeAdmin {
     if (body.action() == ResolveAction.LINK && body.identityId() == null) {
       return Uni.createFrom().failure(ProblemException.invalid(List.of(new FieldError("identityId", "is required for LINK"))));
     }
-    return owned(tenantId, id)
+    return Panache.withSession(() -> owned(tenantId, id))
         .chain(d -> reconciler.withDirectory(tenantId, d.directoryId, tx ->
-            Panache.getSession().chain(s -> s.refresh(d)).chain(() -> {
-              if (!"OPEN".equals(d.status)) {
-                throw ProblemException.conflict("dispute " + id + " is already " + d.status);
-              }
-              List<UUID> candidates = candidates(d);
-              if (body.action() == ResolveAction.LINK && !candidates.contains(body.identityId())) {
-                throw ProblemException.invalid(List.of(new FieldError("identityId", "must be one of the candidates " + candidates)));
-              }
-              SourceChange change = SourceChange.of(UUID.randomUUID(), d.eventType, tenantId, d.directoryId, d.payload);
-              ChangeApplier.Resolution resolution =
-                  body.action() == ResolveAction.LINK ? new ChangeApplier.Resolution(body.identityId()) : ChangeApplier.Resolution.createNew();
-              return applier.upsertUser(tx, change, change.data(UserUpserted.class), resolution)
-                  .chain(outcome -> {
-                    d.status = "RESOLVED";
-                    d.resolution = body.action() == ResolveAction.LINK ? "LINK:" + body.identityId() : "CREATE";
-                    d.resolvedAt = Instant.now();
-                    d.resolvedBy = actor.id();
-                    AuditRecord audit = new AuditRecord(actor, "dispute.resolved", "dispute", id.toString(), AuditRecord.Outcome.SUCCESS,
-                        d.resolvedAt, Map.of("resolution", d.resolution, "outcome", outcome.name()));
-                    return outbox.append(OutboxMessage.of(EventType.AUDIT_RECORD, tenantId, tenantId, d.directoryId, id.toString(), audit));
-                  })
-                  .replaceWith(d);
-            })))
+            // Re-read under the directory lock: a concurrent resolution or a newer held change may have changed it.
+            tx.store.connection().preparedQuery("select status, event_type, payload, candidates from dispute where id = $1")
+                .execute(Tuple.of(id))
+                .chain(rows -> {
+                  var row = rows.iterator().next();
+                  d.status = row.getString(0);
+                  d.eventType = row.getString(1);
+                  d.payload = row.getString(2);
+                  d.candidates = row.getString(3);
+                  if (!"OPEN".equals(d.status)) {
+                    throw ProblemException.conflict("dispute " + id + " is already " + d.status);
+                  }
+                  List<UUID> candidates = candidates(d);
+                  if (body.action() == ResolveAction.LINK && !candidates.contains(body.identityId())) {
+                    throw ProblemException.invalid(List.of(new FieldError("identityId", "must be one of the candidates " + candidates)));
+                  }
+                  SourceChange change = SourceChange.of(UUID.randomUUID(), d.eventType, tenantId, d.directoryId, d.payload);
+                  ChangeApplier.Resolution resolution =
+                      body.action() == ResolveAction.LINK ? new ChangeApplier.Resolution(body.identityId()) : ChangeApplier.Resolution.createNew();
+                  return applier.upsertUser(tx, change, change.data(UserUpserted.class), resolution);
+                })
+                .chain(outcome -> {
+                  d.status = "RESOLVED";
+                  d.resolution = body.action() == ResolveAction.LINK ? "LINK:" + body.identityId() : "CREATE";
+                  d.resolvedAt = Instant.now();
+                  d.resolvedBy = actor.id();
+                  AuditRecord audit = new AuditRecord(actor, "dispute.resolved", "dispute", id.toString(), AuditRecord.Outcome.SUCCESS,
+                      d.resolvedAt, Map.of("resolution", d.resolution, "outcome", outcome.name()));
+                  tx.emit(OutboxMessage.of(EventType.AUDIT_RECORD, tenantId, tenantId, d.directoryId, id.toString(), audit));
+                  return tx.store.connection()
+                      .preparedQuery("update dispute set status = $2, resolution = $3, resolved_at = now(), resolved_by = $4 where id = $1")
+                      .execute(Tuple.of(id, d.status, d.resolution, d.resolvedBy));
+                })
+                .replaceWith(d)))
         .map(DisputeAdmin::view);
   }
 

@@ -22,7 +22,7 @@ import dev.dsync.reconciler.matching.MatchKey;
 import dev.dsync.reconciler.matching.MatchOutcome;
 import dev.dsync.reconciler.rules.DeprovisioningPolicy;
 import dev.dsync.reconciler.thresholds.ThresholdAction;
-import io.quarkus.hibernate.reactive.panache.Panache;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -107,10 +108,11 @@ public class ChangeApplier {
                         if (!inGroups || !tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
                           if (link != null) {
                             link.sourceVersion = u.sourceVersion();
+                            tx.store.save(link);
                           }
                           return managedHere ? deprovision(tx, link) : Uni.createFrom().item(Outcome.SKIPPED_BY_FILTER);
                         }
-                        Uni<UserEntity> existing = link == null ? Uni.createFrom().nullItem() : UserEntity.findById(link.entityId);
+                        Uni<UserEntity> existing = link == null ? Uni.createFrom().nullItem() : tx.store.user(link.entityId);
                         return existing.chain(
                             user -> {
                               if (user == null || user.deleted) {
@@ -129,18 +131,12 @@ public class ChangeApplier {
     if (tx.rules.scope().groups().isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    return Panache.getSession()
-        .chain(
-            s ->
-                s.createNativeQuery(
-                        "insert into source_user (directory_id, resource_id, source_version, payload) values (:d, :r, :v, :p)"
-                            + " on conflict (directory_id, resource_id) do update set source_version = excluded.source_version,"
-                            + " payload = excluded.payload where source_user.source_version <= excluded.source_version")
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("r", u.resourceId())
-                    .setParameter("v", u.sourceVersion())
-                    .setParameter("p", c.json())
-                    .executeUpdate())
+    return tx.store.connection()
+        .preparedQuery(
+            "insert into source_user (directory_id, resource_id, source_version, payload) values ($1, $2, $3, $4)"
+                + " on conflict (directory_id, resource_id) do update set source_version = excluded.source_version,"
+                + " payload = excluded.payload where source_user.source_version <= excluded.source_version")
+        .execute(Tuple.of(tx.directoryId, u.resourceId(), u.sourceVersion(), c.json()))
         .replaceWithVoid();
   }
 
@@ -150,19 +146,12 @@ public class ChangeApplier {
     if (groups.isEmpty()) {
       return Uni.createFrom().item(true);
     }
-    return flush()
-        .chain(Panache::getSession)
-        .chain(
-            s ->
-                s.createNativeQuery(
-                        "select count(*) from membership where directory_id = :d and member_resource_id = :u"
-                            + " and member_type = 'User' and group_resource_id in (:g)",
-                        Long.class)
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("u", userResourceId)
-                    .setParameter("g", groups)
-                    .getSingleResult())
-        .map(n -> n > 0);
+    return tx.store
+        .query(
+            "select count(*) from membership where directory_id = $1 and member_resource_id = $2"
+                + " and member_type = 'User' and group_resource_id = any($3)",
+            tx.directoryId, userResourceId, groups.toArray(String[]::new))
+        .map(rows -> rows.iterator().next().getLong(0) > 0);
   }
 
   /**
@@ -183,21 +172,18 @@ public class ChangeApplier {
                           if (!in || managed) {
                             return Uni.createFrom().voidItem();
                           }
-                          return Panache.getSession()
-                              .chain(
-                                  s ->
-                                      s.createNativeQuery(
-                                              "select payload from source_user where directory_id = :d and resource_id = :r", String.class)
-                                          .setParameter("d", tx.directoryId)
-                                          .setParameter("r", userResourceId)
-                                          .getResultList())
+                          return tx.store.connection()
+                              .preparedQuery("select payload from source_user where directory_id = $1 and resource_id = $2")
+                              .execute(Tuple.of(tx.directoryId, userResourceId))
                               .chain(
                                   rows -> {
-                                    if (rows.isEmpty()) {
+                                    if (rows.size() == 0) {
                                       return Uni.createFrom().voidItem(); // the user itself has not arrived yet
                                     }
                                     SourceChange c =
-                                        SourceChange.of(UUID.randomUUID(), EventType.SOURCE_USER_UPSERTED.type(), tx.tenantId, tx.directoryId, rows.get(0));
+                                        SourceChange.of(
+                                            UUID.randomUUID(), EventType.SOURCE_USER_UPSERTED.type(), tx.tenantId, tx.directoryId,
+                                            rows.iterator().next().getString(0));
                                     return upsertUser(tx, c, c.data(UserUpserted.class), null).invoke(tx.counters::add).replaceWithVoid();
                                   });
                         }));
@@ -231,7 +217,7 @@ public class ChangeApplier {
             switch (d.outcome()) {
               case NEW -> create(tx, u, mapped, link);
               case MATCHED ->
-                  UserEntity.<UserEntity>findById(d.identityId())
+                  tx.store.user(d.identityId())
                       .chain(
                           user -> {
                             if (user == null || user.deleted || !user.tenantId.equals(tx.tenantId)) {
@@ -239,71 +225,41 @@ public class ChangeApplier {
                             }
                             SourceLink l = link != null ? link : newLink(tx, SourceLink.USER, u.resourceId());
                             l.entityId = user.id;
-                            Uni<?> persist = link != null ? Uni.createFrom().voidItem() : l.persist();
-                            return persist.chain(() -> update(tx, l, user, u, mapped, true));
+                            tx.store.save(l);
+                            return update(tx, l, user, u, mapped, true);
                           });
               case DISPUTED -> hold(tx, c, u, d);
             });
   }
 
   /**
-   * Ordered correlation against the tenant's identities not already fed by this directory. One
-   * query for all keys (each row says which keys it matched); the order is applied here.
+   * Ordered correlation against the tenant's live identities not already fed by this directory:
+   * the first key that finds anything decides. Candidates come from the page's prefetch (one query
+   * for all its new users), corrected by what this transaction changed.
    */
   private Uni<MatchDecision> match(DirectoryTx tx, Map<String, Object> mapped) {
-    List<MatchKey> keys = new ArrayList<>();
-    List<String> values = new ArrayList<>();
+    Map<MatchKey, String> values = new LinkedHashMap<>();
     for (MatchKey key : tx.rules.rules().correlation()) {
       String value = key.valueIn(mapped);
-      if (value != null && !keys.contains(key)) {
-        keys.add(key);
-        values.add(value);
+      if (value != null) {
+        values.putIfAbsent(key, value);
       }
     }
-    if (keys.isEmpty()) {
-      return Uni.createFrom().item(MatchDecision.decide(MatchDecision.ordered()));
-    }
-    StringBuilder flags = new StringBuilder();
-    StringBuilder any = new StringBuilder();
-    for (int i = 0; i < keys.size(); i++) {
-      String test = "u." + column(keys.get(i)) + " = :v" + i;
-      flags.append(", ").append(test);
-      any.append(i == 0 ? "" : " or ").append(test);
-    }
-    String sql = "select u.id" + flags + " from canonical_user u where u.tenant_id = :t and not u.deleted and (" + any + ")"
-        + " and not exists (select 1 from source_link l where l.entity_id = u.id and l.directory_id = :d and l.kind = 'User' and l.in_scope)"
-        + " limit " + (10 * keys.size());
-    return flush()
-        .chain(Panache::getSession)
-        .chain(s -> {
-          var q = s.createNativeQuery(sql, Object[].class).setParameter("t", tx.tenantId).setParameter("d", tx.directoryId);
-          for (int i = 0; i < keys.size(); i++) {
-            q.setParameter("v" + i, values.get(i));
-          }
-          return q.getResultList();
-        })
-        .map(rows -> {
-          Map<MatchKey, List<UUID>> found = MatchDecision.ordered();
-          for (int i = 0; i < keys.size(); i++) {
-            List<UUID> ids = new ArrayList<>();
-            for (Object[] row : rows) {
-              if (Boolean.TRUE.equals(row[i + 1])) {
-                ids.add(row[0] instanceof UUID id ? id : UUID.fromString(row[0].toString()));
-              }
-            }
-            found.put(keys.get(i), ids);
-          }
-          return MatchDecision.decide(found);
-        });
+    Map<MatchKey, List<UUID>> found = MatchDecision.ordered();
+    return Steps.forEach(List.copyOf(values.entrySet()), e -> tx.store
+            .candidates(tx.tenantId, tx.directoryId, e.getKey(), e.getValue())
+            .invoke(ids -> found.put(e.getKey(), ids)))
+        .map(v -> MatchDecision.decide(found));
   }
 
-  private static String column(MatchKey key) {
-    return switch (key) {
-      case EXTERNAL_ID -> "external_id";
-      case PRIMARY_EMAIL -> "primary_email";
-      case USER_NAME -> "user_name";
-      case EMPLOYEE_NUMBER -> "employee_number";
-    };
+  /** The correlation values of a user change, for the page's one candidate query. */
+  static void correlationValues(DirectoryTx tx, Map<String, Object> mapped, Map<MatchKey, Set<String>> into) {
+    for (MatchKey key : tx.rules.rules().correlation()) {
+      String value = key.valueIn(mapped);
+      if (value != null) {
+        into.computeIfAbsent(key, k -> new HashSet<>()).add(value);
+      }
+    }
   }
 
   private Uni<Outcome> create(DirectoryTx tx, UserUpserted u, Map<String, Object> mapped, SourceLink link) {
@@ -318,10 +274,9 @@ public class ChangeApplier {
     setAttributes(tx, user, merge, u);
     SourceLink l = link != null ? link : newLink(tx, SourceLink.USER, u.resourceId());
     l.entityId = user.id;
-    linkApplied(l, u.sourceVersion(), mapped);
-    Uni<?> persistLink = link != null ? Uni.createFrom().voidItem() : l.persist();
-    return user.persist()
-        .chain(() -> persistLink)
+    linkApplied(tx, l, u.sourceVersion(), mapped);
+    tx.store.insert(user);
+    return Uni.createFrom().voidItem()
         .invoke(() -> IdentityEvents.user(tx, EventType.USER_CREATED, user, null, List.of()))
         .chain(() -> resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id))
         .replaceWith(Outcome.CREATED);
@@ -338,9 +293,13 @@ public class ChangeApplier {
             u.sourceVersion(),
             u.sourceTime(),
             conflicts(tx));
-    linkApplied(link, u.sourceVersion(), mapped);
+    linkApplied(tx, link, u.sourceVersion(), mapped);
     String oldState = user.state;
+    String before = user.attributes + user.provenance + user.raw + user.deleteAfter;
     setAttributes(tx, user, merge, u);
+    if (!before.equals(user.attributes + user.provenance + user.raw + user.deleteAfter)) {
+      tx.store.save(user); // provenance and raw move with every source version, even when no attribute changed
+    }
     if (!merge.changed()) {
       return newlyLinked
           ? resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id).replaceWith(Outcome.UNCHANGED)
@@ -351,7 +310,8 @@ public class ChangeApplier {
     if (!oldState.equals(user.state)) {
       previous.put("state", oldState);
     }
-    return groupIds(user.id)
+    tx.store.save(user);
+    return tx.store.groupIds(user.id)
         .invoke(groups -> IdentityEvents.user(tx, EventType.USER_UPDATED, user, previous, groups))
         .chain(() -> newlyLinked ? resolvePendingMembers(tx, u.resourceId(), SourceLink.USER, user.id) : Uni.createFrom().voidItem())
         .replaceWith(Outcome.UPDATED);
@@ -376,38 +336,31 @@ public class ChangeApplier {
   }
 
   private Uni<Outcome> hold(DirectoryTx tx, SourceChange c, UserUpserted u, MatchDecision d) {
-    return Dispute.<Dispute>find("directoryId = ?1 and resourceId = ?2 and status = 'OPEN'", tx.directoryId, u.resourceId())
-        .firstResult()
-        .chain(
-            open -> {
-              Dispute dispute = open != null ? open : new Dispute();
-              dispute.candidates = EventJson.write(d.candidates());
-              dispute.payload = c.json();
-              dispute.eventType = c.type().type();
-              if (open != null) {
-                return Uni.createFrom().item(Outcome.DISPUTED);
-              }
-              dispute.id = UUID.randomUUID();
-              dispute.tenantId = tx.tenantId;
-              dispute.directoryId = tx.directoryId;
-              dispute.resourceId = u.resourceId();
-              dispute.status = "OPEN";
-              dispute.createdAt = Instant.now();
-              Log.infof("user %s of directory %s matched %d identities on %s: disputed", u.resourceId(), tx.directoryId, d.candidates().size(), d.decidedBy());
-              return dispute.persist().replaceWith(Outcome.DISPUTED);
-            });
+    String candidates = EventJson.write(d.candidates());
+    Log.infof("user %s of directory %s matched %d identities on %s: disputed", u.resourceId(), tx.directoryId, d.candidates().size(), d.decidedBy());
+    // One open dispute per source resource: a later change of it replaces the held one.
+    return tx.store.connection()
+        .preparedQuery(
+            "update dispute set candidates = $3, payload = $4, event_type = $5 where directory_id = $1 and resource_id = $2 and status = 'OPEN'")
+        .execute(Tuple.of(tx.directoryId, u.resourceId(), candidates, c.json(), c.type().type()))
+        .chain(updated -> updated.rowCount() > 0
+            ? Uni.createFrom().voidItem()
+            : tx.store.connection()
+                .preparedQuery(
+                    "insert into dispute (id, tenant_id, directory_id, resource_id, candidates, event_type, payload, status, created_at)"
+                        + " values ($1, $2, $3, $4, $5, $6, $7, 'OPEN', now())")
+                .execute(Tuple.from(new Object[] {UUID.randomUUID(), tx.tenantId, tx.directoryId, u.resourceId(), candidates, c.type().type(), c.json()}))
+                .replaceWithVoid())
+        .replaceWith(Outcome.DISPUTED);
   }
 
   public Uni<Outcome> deleteUser(DirectoryTx tx, UserDeleted d) {
     Uni<Void> forget =
         tx.rules.scope().groups().isEmpty()
             ? Uni.createFrom().voidItem()
-            : Panache.getSession()
-                .chain(s -> s.createNativeQuery("delete from source_user where directory_id = :d and resource_id = :r and source_version <= :v")
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("r", d.resourceId())
-                    .setParameter("v", d.sourceVersion())
-                    .executeUpdate())
+            : tx.store.connection()
+                .preparedQuery("delete from source_user where directory_id = $1 and resource_id = $2 and source_version <= $3")
+                .execute(Tuple.of(tx.directoryId, d.resourceId(), d.sourceVersion()))
                 .replaceWithVoid();
     return forget.chain(() -> link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, d.resourceId()))
         .chain(
@@ -420,6 +373,7 @@ public class ChangeApplier {
                 return Uni.createFrom().item(Outcome.STALE);
               }
               link.sourceVersion = d.sourceVersion();
+              tx.store.save(link);
               return link.inScope ? deprovision(tx, link) : Uni.createFrom().item(Outcome.UNCHANGED);
             }));
   }
@@ -429,13 +383,15 @@ public class ChangeApplier {
     link.inScope = false;
     link.contentHash = null;
     link.updatedAt = Instant.now();
-    return UserEntity.<UserEntity>findById(link.entityId)
+    tx.store.save(link);
+    return tx.store.user(link.entityId)
         .chain(
             user -> {
               if (user == null || user.deleted) {
                 return Uni.createFrom().item(Outcome.DELETED);
               }
-              return SourceLink.count("entityId = ?1 and inScope = true and id <> ?2", user.id, link.id)
+              return tx.store.query("select count(*) from source_link where entity_id = $1 and in_scope and id <> $2", user.id, link.id)
+                  .map(rows -> rows.iterator().next().getLong(0))
                   .chain(
                       others -> {
                         if (others > 0) {
@@ -459,9 +415,10 @@ public class ChangeApplier {
     if (tx.rules.rules().deprovisioning().policy() == DeprovisioningPolicy.DEACTIVATE_THEN_DELETE) {
       user.deleteAfter = Instant.now().plus(tx.rules.rules().deprovisioning().gracePeriod());
     }
+    tx.store.save(user);
     Map<String, Object> previous = new HashMap<>();
     previous.put("state", "ACTIVE");
-    return groupIds(user.id)
+    return tx.store.groupIds(user.id)
         .invoke(groups -> IdentityEvents.user(tx, EventType.USER_UPDATED, user, previous, groups))
         .replaceWith(Outcome.DELETED);
   }
@@ -475,7 +432,8 @@ public class ChangeApplier {
     user.deleted = true;
     user.deleteAfter = null;
     user.updatedAt = Instant.now();
-    return Membership.<Membership>list("memberId = ?1 and memberType = 'User' order by id", user.id)
+    tx.store.save(user);
+    return tx.store.memberships("member_id = $1 and member_type = 'User' order by id", user.id)
         .chain(rows -> Steps.forEach(rows, row -> removeMember(tx, row)))
         .invoke(() -> IdentityEvents.user(tx, EventType.USER_DELETED, user, null, null))
         .replaceWith(Outcome.DELETED);
@@ -495,13 +453,13 @@ public class ChangeApplier {
                 return Uni.createFrom().item(Outcome.STALE);
               }
               Map<String, Object> mapped = tx.rules.groups().map(g.resource());
-              Uni<GroupEntity> existing = link == null ? Uni.createFrom().nullItem() : GroupEntity.findById(link.entityId);
+              Uni<GroupEntity> existing = link == null ? Uni.createFrom().nullItem() : tx.store.group(link.entityId);
               return existing.chain(
                   group -> {
                     if (group == null || group.deleted) {
                       return createGroup(tx, g, mapped, link);
                     }
-                    linkApplied(link, g.sourceVersion(), mapped);
+                    linkApplied(tx, link, g.sourceVersion(), mapped);
                     Map<String, Object> old = IdentityEvents.attributes(group.attributes);
                     if (old.equals(mapped)) {
                       return Uni.createFrom().item(Outcome.UNCHANGED);
@@ -514,7 +472,7 @@ public class ChangeApplier {
                         previous.put(k, old.get(k));
                       }
                     }
-                    setGroup(group, g, mapped);
+                    setGroup(tx, group, g, mapped);
                     IdentityEvents.group(tx, EventType.GROUP_UPDATED, group, previous);
                     return Uni.createFrom().item(Outcome.UPDATED);
                   });
@@ -527,25 +485,23 @@ public class ChangeApplier {
     group.tenantId = tx.tenantId;
     group.directoryId = tx.directoryId;
     group.createdAt = Instant.now();
-    setGroup(group, g, mapped);
+    setGroup(tx, group, g, mapped);
     SourceLink l = link != null ? link : newLink(tx, SourceLink.GROUP, g.resourceId());
     l.entityId = group.id;
-    linkApplied(l, g.sourceVersion(), mapped);
-    Uni<?> persistLink = link != null ? Uni.createFrom().voidItem() : l.persist();
-    return group.persist()
-        .chain(() -> persistLink)
-        .invoke(() -> IdentityEvents.group(tx, EventType.GROUP_CREATED, group, null))
-        .chain(() -> resolvePendingGroup(tx, g.resourceId(), group))
+    linkApplied(tx, l, g.sourceVersion(), mapped);
+    IdentityEvents.group(tx, EventType.GROUP_CREATED, group, null);
+    return resolvePendingGroup(tx, g.resourceId(), group)
         .chain(() -> resolvePendingMembers(tx, g.resourceId(), SourceLink.GROUP, group.id))
         .replaceWith(Outcome.CREATED);
   }
 
-  private static void setGroup(GroupEntity group, GroupUpserted g, Map<String, Object> mapped) {
+  private static void setGroup(DirectoryTx tx, GroupEntity group, GroupUpserted g, Map<String, Object> mapped) {
     group.attributes = EventJson.write(mapped);
     group.externalId = text(mapped.get("externalId"));
     group.displayName = text(mapped.get("displayName"));
     group.raw = EventJson.write(g.resource());
     group.updatedAt = Instant.now();
+    tx.store.save(group);
   }
 
   private Uni<Outcome> deleteGroup(DirectoryTx tx, GroupDeleted d) {
@@ -560,29 +516,43 @@ public class ChangeApplier {
                 return Uni.createFrom().item(Outcome.STALE);
               }
               link.sourceVersion = d.sourceVersion();
+              tx.store.save(link);
               return link.inScope ? removeGroup(tx, link) : Uni.createFrom().item(Outcome.UNCHANGED);
             });
   }
 
+  /**
+   * Deletes a canonical group: each published membership of it ends with a
+   * {@code dsync.group.user_removed} (as a user's deletion does), then {@code dsync.group.deleted};
+   * its rows as a member of other groups go too. Users whose scope it was are rescoped.
+   */
   private Uni<Outcome> removeGroup(DirectoryTx tx, SourceLink link) {
     link.inScope = false;
     link.contentHash = null;
-    return GroupEntity.<GroupEntity>findById(link.entityId)
+    tx.store.save(link);
+    return tx.store.group(link.entityId)
         .chain(
             group -> {
               if (group == null || group.deleted) {
                 return Uni.createFrom().item(Outcome.DELETED);
               }
-              group.deleted = true;
-              group.updatedAt = Instant.now();
               List<String> members = new ArrayList<>();
-              return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2 and memberType = 'User'", tx.directoryId, link.resourceId)
-                  .invoke(rows -> rows.forEach(r -> members.add(r.memberResourceId)))
-                  .chain(() -> Membership.delete(
-                      "directoryId = ?1 and (groupResourceId = ?2 or (memberResourceId = ?2 and memberType = 'Group'))",
-                      tx.directoryId,
-                      link.resourceId))
-                  .invoke(() -> IdentityEvents.group(tx, EventType.GROUP_DELETED, group, null))
+              return tx.store
+                  .memberships(
+                      "directory_id = $1 and (group_resource_id = $2 or (member_resource_id = $2 and member_type = 'Group')) order by id",
+                      tx.directoryId, link.resourceId)
+                  .chain(rows -> Steps.forEach(rows, row -> {
+                    if (row.groupResourceId.equals(link.resourceId) && SourceLink.USER.equals(row.memberType)) {
+                      members.add(row.memberResourceId);
+                    }
+                    return removeMember(tx, row);
+                  }))
+                  .invoke(() -> {
+                    group.deleted = true;
+                    group.updatedAt = Instant.now();
+                    tx.store.save(group);
+                    IdentityEvents.group(tx, EventType.GROUP_DELETED, group, null);
+                  })
                   .chain(() -> Steps.forEach(rescoped(tx, link.resourceId, members), id -> rescope(tx, id)))
                   .replaceWith(Outcome.DELETED);
             });
@@ -603,10 +573,41 @@ public class ChangeApplier {
               }
               if (groupLink != null) {
                 groupLink.sourceVersion = m.sourceVersion();
+                tx.store.save(groupLink);
               }
-              return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, m.groupId())
-                  .chain(current -> applyDelta(tx, m, groupLink, current));
+              return currentMembers(tx, m).chain(current -> applyDelta(tx, m, groupLink, current));
             });
+  }
+
+  /**
+   * The rows a membership change can touch: all of the group's for a replacement, otherwise only
+   * those of the members it names (a delta of one member of a 100,000-member group reads one row).
+   */
+  private static Uni<List<Membership>> currentMembers(DirectoryTx tx, GroupMembershipChanged m) {
+    if (m.replaced()) {
+      return tx.store.memberships("directory_id = $1 and group_resource_id = $2", tx.directoryId, m.groupId());
+    }
+    List<String> ids = memberRowIds(tx, m);
+    return tx.store.loadMemberships(ids).map(v -> {
+      List<Membership> out = new ArrayList<>();
+      for (String id : ids) {
+        Membership row = tx.store.membership(id);
+        if (row != null && !out.contains(row)) {
+          out.add(row);
+        }
+      }
+      return out;
+    });
+  }
+
+  static List<String> memberRowIds(DirectoryTx tx, GroupMembershipChanged m) {
+    List<String> ids = new ArrayList<>();
+    for (List<MemberRef> refs : java.util.Arrays.asList(m.added(), m.removed())) {
+      if (refs != null) {
+        refs.stream().filter(r -> r.value() != null).forEach(r -> ids.add(Membership.key(tx.directoryId, m.groupId(), r.value())));
+      }
+    }
+    return ids;
   }
 
   private Uni<Outcome> applyDelta(DirectoryTx tx, GroupMembershipChanged m, SourceLink groupLink, List<Membership> current) {
@@ -635,23 +636,12 @@ public class ChangeApplier {
     toRemove.stream().filter(r -> SourceLink.USER.equals(r.memberType)).forEach(r -> users.add(r.memberResourceId));
     toAdd.stream().filter(r -> !"Group".equals(r.type())).forEach(r -> users.add(r.value()));
     return Steps.forEach(toRemove, row -> removeMember(tx, row))
-        .chain(() -> addMembers(tx, m.groupId(), groupLink, toAdd))
+        .chain(() -> Steps.forEach(toAdd, ref -> addMember(tx, m.groupId(), groupLink, ref)))
         .chain(() -> Steps.forEach(rescoped(tx, m.groupId(), users), id -> rescope(tx, id)))
         .replaceWith(Outcome.UPDATED);
   }
 
-  /**
-   * Persists the new rows first and flushes once, then publishes: a flush per member would
-   * dirty-check every entity of the session per member, quadratic in the size of the delta.
-   */
-  private Uni<Void> addMembers(DirectoryTx tx, String groupResourceId, SourceLink groupLink, List<MemberRef> refs) {
-    List<Membership> rows = new ArrayList<>(refs.size());
-    return Steps.forEach(refs, ref -> addMember(tx, groupResourceId, groupLink, ref).invoke(rows::add))
-        .chain(ChangeApplier::flush)
-        .chain(() -> Steps.forEach(rows, row -> emitAdded(tx, row, false)));
-  }
-
-  private Uni<Membership> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {
+  private Uni<Void> addMember(DirectoryTx tx, String groupResourceId, SourceLink groupLink, MemberRef ref) {
     String type = "Group".equals(ref.type()) ? SourceLink.GROUP : SourceLink.USER;
     Membership row = new Membership();
     row.id = Membership.key(tx.directoryId, groupResourceId, ref.value());
@@ -676,9 +666,9 @@ public class ChangeApplier {
                 tx.counters.cycle();
                 Log.warnf("directory %s: group %s in group %s closes a cycle; kept and reported", tx.directoryId, ref.value(), groupResourceId);
               }
-              return row.persist();
-            })
-        .replaceWith(row);
+              tx.store.save(row);
+              return emitAdded(tx, row);
+            });
   }
 
   /** True if {@code groupResourceId} is already reachable below {@code memberGroupResourceId}. */
@@ -687,111 +677,67 @@ public class ChangeApplier {
       return Uni.createFrom().item(true);
     }
     // UNION (not UNION ALL) discards rows already seen, so the recursion ends even on existing cycles.
-    return flush()
-        .chain(Panache::getSession)
-        .chain(
-            s ->
-                s.createNativeQuery(
-                        "with recursive below(id) as (select cast(:m as text) union select m.member_resource_id from membership m"
-                            + " join below b on m.group_resource_id = b.id where m.directory_id = :d and m.member_type = 'Group'"
-                            + " and not m.cyclic) select count(*) from below where id = :g",
-                        Long.class)
-                    .setParameter("m", memberGroupResourceId)
-                    .setParameter("d", tx.directoryId)
-                    .setParameter("g", groupResourceId)
-                    .getSingleResult())
-        .map(n -> n > 0);
+    return tx.store
+        .query(
+            "with recursive below(id) as (select cast($1 as text) union select m.member_resource_id from membership m"
+                + " join below b on m.group_resource_id = b.id where m.directory_id = $2 and m.member_type = 'Group'"
+                + " and not m.cyclic) select count(*) from below where id = $3",
+            memberGroupResourceId, tx.directoryId, groupResourceId)
+        .map(rows -> rows.iterator().next().getLong(0) > 0);
   }
 
   private Uni<Void> emitAdded(DirectoryTx tx, Membership row) {
-    return emitAdded(tx, row, true);
-  }
-
-  private Uni<Void> emitAdded(DirectoryTx tx, Membership row, boolean flush) {
     if (!SourceLink.USER.equals(row.memberType) || row.groupId == null || row.memberId == null || row.emitted) {
       return Uni.createFrom().voidItem();
     }
     row.emitted = true;
-    return membershipEvent(tx, EventType.GROUP_USER_ADDED, row.groupId, row.memberId, flush);
+    tx.store.save(row);
+    return membershipEvent(tx, EventType.GROUP_USER_ADDED, row.groupId, row.memberId);
   }
 
   private Uni<Void> removeMember(DirectoryTx tx, Membership row) {
     boolean emitted = row.emitted;
     UUID group = row.groupId;
     UUID user = row.memberId;
-    return row.delete().chain(() -> emitted ? membershipEvent(tx, EventType.GROUP_USER_REMOVED, group, user) : Uni.createFrom().voidItem());
+    tx.store.delete(row);
+    return emitted ? membershipEvent(tx, EventType.GROUP_USER_REMOVED, group, user) : Uni.createFrom().voidItem();
   }
 
   private Uni<Void> membershipEvent(DirectoryTx tx, EventType type, UUID groupId, UUID userId) {
-    return membershipEvent(tx, type, groupId, userId, true);
-  }
-
-  /** {@code flush} false: the caller flushed after its last change to memberships. */
-  private Uni<Void> membershipEvent(DirectoryTx tx, EventType type, UUID groupId, UUID userId, boolean flush) {
-    return GroupEntity.<GroupEntity>findById(groupId)
-        .chain(g -> UserEntity.<UserEntity>findById(userId).map(u -> new Object[] {g, u}))
-        .chain(
-            pair ->
-                (flush ? groupIds(userId) : groupIdsFlushed(userId))
-                    .invoke(groups -> {
-                      if (pair[0] != null && pair[1] != null) {
-                        IdentityEvents.membership(tx, type, (GroupEntity) pair[0], (UserEntity) pair[1], groups);
-                      }
-                    }))
+    return tx.store.group(groupId)
+        .chain(g -> tx.store.user(userId).chain(u -> tx.store.groupIds(userId).invoke(groups -> {
+          if (g != null && u != null) {
+            IdentityEvents.membership(tx, type, g, u, groups);
+          }
+        })))
         .replaceWithVoid();
   }
 
   /** A member that became known: fill in its canonical id and publish the memberships now complete. */
   private Uni<Void> resolvePendingMembers(DirectoryTx tx, String resourceId, String type, UUID entityId) {
-    return Membership.<Membership>list(
-            "directoryId = ?1 and memberResourceId = ?2 and memberType = ?3", tx.directoryId, resourceId, type)
-        .chain(
-            rows -> {
-              Uni<Void> chain = Uni.createFrom().voidItem();
-              for (Membership row : rows) {
-                if (entityId.equals(row.memberId)) {
-                  continue;
-                }
-                row.memberId = entityId;
-                row.emitted = false;
-                chain = chain.chain(() -> emitAdded(tx, row));
-              }
-              return chain;
-            });
+    return tx.store.membershipsOfMember(tx.directoryId, type, resourceId)
+        .chain(rows -> Steps.forEach(rows, row -> {
+          if (entityId.equals(row.memberId)) {
+            return Uni.createFrom().voidItem();
+          }
+          row.memberId = entityId;
+          row.emitted = false;
+          tx.store.save(row);
+          return emitAdded(tx, row);
+        }));
   }
 
   private Uni<Void> resolvePendingGroup(DirectoryTx tx, String groupResourceId, GroupEntity group) {
-    return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, groupResourceId)
-        .chain(
-            rows -> {
-              Uni<Void> chain = Uni.createFrom().voidItem();
-              for (Membership row : rows) {
-                if (group.id.equals(row.groupId)) {
-                  continue;
-                }
-                row.groupId = group.id;
-                row.emitted = false;
-                chain = chain.chain(() -> emitAdded(tx, row));
-              }
-              return chain;
-            });
-  }
-
-  /** Direct group ids of a user, for its state record. */
-  private Uni<List<String>> groupIds(UUID userId) {
-    return flush().chain(() -> groupIdsFlushed(userId));
-  }
-
-  private Uni<List<String>> groupIdsFlushed(UUID userId) {
-    return Panache.getSession()
-        .chain(
-            s ->
-                s.createNativeQuery(
-                        "select distinct cast(m.group_id as text) from membership m where m.member_id = :u"
-                            + " and m.member_type = 'User' and m.group_id is not null order by 1",
-                        String.class)
-                    .setParameter("u", userId)
-                    .getResultList());
+    return tx.store.memberships("directory_id = $1 and group_resource_id = $2", tx.directoryId, groupResourceId)
+        .chain(rows -> Steps.forEach(rows, row -> {
+          if (group.id.equals(row.groupId)) {
+            return Uni.createFrom().voidItem();
+          }
+          row.groupId = group.id;
+          row.emitted = false;
+          tx.store.save(row);
+          return emitAdded(tx, row);
+        }));
   }
 
   // ---------------------------------------------------------------- planning
@@ -827,7 +773,7 @@ public class ChangeApplier {
                   }
                   // Deactivation is how Okta and Entra deprovision over SCIM: an active user turning
                   // inactive counts as a deletion, or a mass unassignment would pass every threshold.
-                  return UserEntity.<UserEntity>findById(link.entityId)
+                  return tx.store.user(link.entityId)
                       .map(user -> user != null && !user.deleted && "ACTIVE".equals(user.state) ? ThresholdAction.DELETED : ThresholdAction.UPDATED);
                 }));
       }
@@ -841,8 +787,7 @@ public class ChangeApplier {
                   if (link == null || !link.inScope || m.sourceVersion() < link.sourceVersion) {
                     return Uni.createFrom().nullItem();
                   }
-                  return Membership.<Membership>list("directoryId = ?1 and groupResourceId = ?2", tx.directoryId, m.groupId())
-                      .map(current -> membersChange(m, current) ? ThresholdAction.UPDATED : null);
+                  return currentMembers(tx, m).map(current -> membersChange(m, current) ? ThresholdAction.UPDATED : null);
                 });
       }
       case SOURCE_GROUP_UPSERTED -> {
@@ -888,39 +833,78 @@ public class ChangeApplier {
     return tx.rules.rules().conflicts();
   }
 
-  /** The link of a source resource: from the session, or known missing, or from the database. */
+  /** The link of a source resource: from the transaction's store, or the database. */
   private static Uni<SourceLink> link(DirectoryTx tx, String key) {
-    if (tx.missingLinks.contains(key)) {
-      return Uni.createFrom().nullItem();
-    }
-    return SourceLink.findById(key);
+    return tx.store.link(key);
   }
 
-  /** Loads the links {@code changes} will look up into the session and records which are missing. */
-  public Uni<Void> prefetchLinks(DirectoryTx tx, List<SourceChange> changes) {
-    Set<String> keys = new HashSet<>();
+  /**
+   * Reads, in a few queries, what a page of changes will look up: their links (and those of the
+   * members they name), the linked users and groups, those users' group ids, the membership rows
+   * of the members named, the rows naming users about to be created, and the correlation
+   * candidates of those users. Without it each change cost several round trips.
+   */
+  public Uni<Void> prefetch(DirectoryTx tx, List<SourceChange> changes) {
+    return prefetch(tx, changes, List.of(), true);
+  }
+
+  /** {@code moreLinks}: further link keys to read; {@code applying}: false when only planning (no correlation ahead). */
+  public Uni<Void> prefetch(DirectoryTx tx, List<SourceChange> changes, List<String> moreLinks, boolean applying) {
+    Set<String> keys = new LinkedHashSet<>(moreLinks);
+    List<String> membershipRows = new ArrayList<>();
     for (SourceChange c : changes) {
+      Object d = c.data();
       String resourceId = Reconciler.resourceId(c); // a membership change looks up its group's link
       if (resourceId != null) {
-        boolean user = c.data() instanceof UserUpserted || c.data() instanceof UserDeleted;
+        boolean user = d instanceof UserUpserted || d instanceof UserDeleted;
         keys.add(SourceLink.key(tx.directoryId, user ? SourceLink.USER : SourceLink.GROUP, resourceId));
       }
+      if (d instanceof GroupMembershipChanged m && m.groupId() != null) {
+        for (List<MemberRef> refs : java.util.Arrays.asList(m.added(), m.removed())) {
+          if (refs != null) {
+            refs.stream().filter(r -> r.value() != null)
+                .forEach(r -> keys.add(SourceLink.key(tx.directoryId, "Group".equals(r.type()) ? SourceLink.GROUP : SourceLink.USER, r.value())));
+          }
+        }
+        if (!m.replaced()) {
+          membershipRows.addAll(memberRowIds(tx, m));
+        }
+      }
     }
-    keys.removeAll(tx.missingLinks); // still missing: only newLink, in this transaction, creates them
-    if (keys.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return SourceLink.<SourceLink>list("id in ?1", keys)
-        .invoke(found -> {
-          Set<String> missing = new HashSet<>(keys);
-          found.forEach(l -> missing.remove(l.id));
-          tx.missingLinks.addAll(missing);
-        })
-        .replaceWithVoid();
+    return tx.store.loadLinks(keys)
+        .chain(() -> {
+          List<UUID> userIds = new ArrayList<>();
+          List<UUID> groupIds = new ArrayList<>();
+          for (String key : keys) {
+            SourceLink l = tx.store.knownLink(key);
+            if (l != null) {
+              (SourceLink.USER.equals(l.kind) ? userIds : groupIds).add(l.entityId);
+            }
+          }
+          Map<MatchKey, Set<String>> values = new HashMap<>();
+          List<String> newUsers = new ArrayList<>();
+          for (SourceChange c : changes) {
+            if (c.data() instanceof UserUpserted u && u.resourceId() != null && u.resource() != null) {
+              String key = SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId());
+              if (!keys.contains(key)) {
+                continue;
+              }
+              if (applying && tx.store.knownLink(key) == null) {
+                newUsers.add(u.resourceId());
+                correlationValues(tx, tx.rules.users().map(u.resource()), values);
+              }
+            }
+          }
+          return tx.store.loadUsers(userIds)
+              .chain(() -> tx.store.loadGroups(groupIds))
+              .chain(() -> tx.store.loadGroupIds(userIds))
+              .chain(() -> tx.store.loadMemberships(membershipRows))
+              .chain(() -> tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.USER, newUsers))
+              .chain(() -> values.isEmpty() ? Uni.createFrom().voidItem() : tx.store.loadCandidates(tx.tenantId, tx.directoryId, values));
+        });
   }
 
   private static SourceLink newLink(DirectoryTx tx, String kind, String resourceId) {
-    tx.missingLinks.remove(SourceLink.key(tx.directoryId, kind, resourceId));
     SourceLink l = new SourceLink();
     l.id = SourceLink.key(tx.directoryId, kind, resourceId);
     l.directoryId = tx.directoryId;
@@ -932,11 +916,12 @@ public class ChangeApplier {
     return l;
   }
 
-  private static void linkApplied(SourceLink l, long sourceVersion, Map<String, Object> mapped) {
+  private static void linkApplied(DirectoryTx tx, SourceLink l, long sourceVersion, Map<String, Object> mapped) {
     l.sourceVersion = Math.max(l.sourceVersion, sourceVersion);
     l.contentHash = hash(mapped);
     l.inScope = true;
     l.updatedAt = Instant.now();
+    tx.store.save(l);
   }
 
   /** Hash of mapped values, so a staged job can tell an update from a no-op without loading the entity. */
@@ -947,10 +932,6 @@ public class ChangeApplier {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  private static Uni<Void> flush() {
-    return Panache.getSession().chain(s -> s.flush());
   }
 
   private static String text(Object v) {

@@ -7,13 +7,16 @@ import java.util.List;
 
 /**
  * What one transaction knows about one directory it holds locked: tenant, rules, the next
- * sequence, outgoing events not yet appended, and counters. Not thread-safe: one per transaction.
+ * sequence, outgoing events not yet appended, counters, and the transaction's {@link Store}.
+ * Not thread-safe: one per transaction.
  */
 public final class DirectoryTx {
 
   public final String tenantId;
   public final String directoryId;
   public final CompiledRules rules;
+  /** The transaction's rows (shared by every directory the transaction holds). */
+  public final Store store;
   private long sequence;
   private long stale;
   private final List<OutboxMessage> out = new ArrayList<>();
@@ -21,17 +24,13 @@ public final class DirectoryTx {
   public Counters counters = new Counters();
   /** True once this transaction found no BLOCKED job of the directory (it holds the directory's lock). */
   public boolean knownUnblocked;
-  /**
-   * Source link keys known not to exist: looked up in a batch while this transaction holds the
-   * directory's lock, so only this transaction could create them (and then removes them here).
-   */
-  public final java.util.Set<String> missingLinks = new java.util.HashSet<>();
 
-  public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence) {
+  public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence, Store store) {
     this.tenantId = tenantId;
     this.directoryId = directoryId;
     this.rules = rules;
     this.sequence = sequence;
+    this.store = store;
   }
 
   /** The next per-directory sequence number for an identity event. */

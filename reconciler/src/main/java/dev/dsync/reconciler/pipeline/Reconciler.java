@@ -16,11 +16,11 @@ import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.reconciler.config.ReconcilerConfig;
 import dev.dsync.reconciler.directories.Directories;
-import dev.dsync.reconciler.directories.DirectoryState;
 import dev.dsync.reconciler.jobs.SyncJobService;
 import dev.dsync.reconciler.rules.RulesService;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -47,10 +47,12 @@ public class Reconciler {
   private final SyncJobService jobs;
   private final ReconcilerConfig config;
   private final MeterRegistry registry;
+  private final Pool pool;
 
   public Reconciler(
       Inbox inbox, Outbox outbox, Directories directories, RulesService rules, ChangeApplier applier,
-      SyncJobService jobs, ReconcilerConfig config, MeterRegistry registry) {
+      SyncJobService jobs, ReconcilerConfig config, MeterRegistry registry, Pool pool) {
+    this.pool = pool;
     this.inbox = inbox;
     this.outbox = outbox;
     this.directories = directories;
@@ -70,7 +72,7 @@ public class Reconciler {
 
   /** Applies the batch; answers only once everything it did is committed. */
   public Uni<Void> process(List<Received> batch) {
-    return Panache.withTransaction(() -> applyAll(batch))
+    return pool.withTransaction(conn -> applyAll(new Store(conn), batch))
         .onFailure()
         .recoverWithUni(
             failure -> {
@@ -80,13 +82,13 @@ public class Reconciler {
               Log.debugf("batch of %d failed (%s); retrying one by one", batch.size(), failure.toString());
               Uni<Void> chain = Uni.createFrom().voidItem();
               for (Received r : batch) {
-                chain = chain.chain(() -> Panache.withTransaction(() -> applyAll(List.of(r))).onFailure().recoverWithUni(f -> recordOrRethrow(r, f)));
+                chain = chain.chain(() -> pool.withTransaction(conn -> applyAll(new Store(conn), List.of(r))).onFailure().recoverWithUni(f -> recordOrRethrow(r, f)));
               }
               return chain;
             });
   }
 
-  private Uni<Void> applyAll(List<Received> batch) {
+  private Uni<Void> applyAll(Store store, List<Received> batch) {
     Map<String, DirectoryTx> open = new LinkedHashMap<>();
     for (Received r : batch) {
       if (r.change() == null) {
@@ -95,43 +97,31 @@ public class Reconciler {
     }
     List<UUID> ids = batch.stream().map(Received::eventId).toList();
     List<List<Received>> chunks = new ArrayList<>();
-    for (int i = 0; i < batch.size(); i += CLEAR_EVERY) {
-      chunks.add(batch.subList(i, Math.min(batch.size(), i + CLEAR_EVERY)));
+    for (int i = 0; i < batch.size(); i += CHUNK) {
+      chunks.add(batch.subList(i, Math.min(batch.size(), i + CHUNK)));
     }
-    return Steps.withoutAutoFlush(() -> inbox.firstDeliveries(config.groupId(), ids))
-        .chain(fresh -> Steps.forEach(chunks, chunk -> prefetch(open, chunk)
-            .chain(() -> Steps.forEach(chunk, r -> one(open, r, fresh.remove(r.eventId()))))
-            .chain(Reconciler::flushAndClear)))
+    return inbox.firstDeliveries(store.connection(), config.groupId(), ids)
+        .chain(fresh -> Steps.forEach(chunks, chunk -> prefetch(store, open, chunk)
+            .chain(() -> Steps.forEach(chunk, r -> one(store, open, r, fresh.remove(r.eventId()))))
+            .chain(store::flushAndForget)))
         .chain(() -> finish(open.values()));
   }
 
-  /**
-   * Loads, in one query per directory, the source links the chunk's changes will look up, and
-   * remembers which do not exist: a new resource's link would otherwise cost a round trip per
-   * lookup (a miss is not cached by the session).
-   */
-  private Uni<Void> prefetch(Map<String, DirectoryTx> open, List<Received> chunk) {
+  /** Reads, per directory, what the chunk's changes will look up (see {@link ChangeApplier#prefetch}). */
+  private Uni<Void> prefetch(Store store, Map<String, DirectoryTx> open, List<Received> chunk) {
     Map<String, List<Received>> byDirectory = new LinkedHashMap<>();
     for (Received r : chunk) {
       byDirectory.computeIfAbsent(r.change().directoryId(), d -> new ArrayList<>()).add(r);
     }
     return Steps.forEach(List.copyOf(byDirectory.values()), changes -> {
       SourceChange first = changes.get(0).change();
-      return directory(open, first.tenantId(), first.directoryId()).chain(tx -> applier.prefetchLinks(tx, changes.stream().map(Received::change).toList()));
+      return directory(store, open, first.tenantId(), first.directoryId())
+          .chain(tx -> applier.prefetch(tx, changes.stream().map(Received::change).toList()));
     });
   }
 
-  /**
-   * Every entity a change loads stays in the session until commit, and each flush dirty-checks
-   * them all: over a 500-change batch that made the pipeline quadratic (profiled: most CPU in
-   * Hibernate's flush and cascade). Changes share no entity instances across this boundary (rules
-   * are compiled, locks are rows), so the session is flushed and emptied every few changes.
-   */
-  private static final int CLEAR_EVERY = 25;
-
-  private static Uni<Void> flushAndClear() {
-    return Panache.getSession().chain(s -> s.flush().invoke(s::clear)).replaceWithVoid();
-  }
+  /** Changes read ahead and written back together; rows are forgotten between chunks to bound memory. */
+  private static final int CHUNK = 250;
 
   private Uni<Void> finish(Iterable<DirectoryTx> txs) {
     Uni<Void> chain = Uni.createFrom().voidItem();
@@ -143,20 +133,22 @@ public class Reconciler {
 
   /** Writes a directory's sequence and appends its events; call last in the transaction. */
   public Uni<Void> commitDirectory(DirectoryTx tx) {
-    return directories.advance(tx.directoryId, tx.sequence(), tx.stale()).chain(() -> Steps.withoutAutoFlush(() -> outbox.appendAll(tx.drain())));
+    return tx.store.flush()
+        .chain(() -> directories.advance(tx.store.connection(), tx.directoryId, tx.sequence(), tx.stale()))
+        .chain(() -> outbox.appendAll(tx.store.connection(), tx.drain()));
   }
 
-  private Uni<Void> one(Map<String, DirectoryTx> open, Received r, boolean first) {
+  private Uni<Void> one(Store store, Map<String, DirectoryTx> open, Received r, boolean first) {
     if (!first) {
       count(Outcome.IGNORED);
       return Uni.createFrom().voidItem();
     }
     SourceChange c = r.change();
-    return directory(open, c.tenantId(), c.directoryId()).chain(tx -> route(tx, c)).invoke(this::count).replaceWithVoid();
+    return directory(store, open, c.tenantId(), c.directoryId()).chain(tx -> route(tx, c)).invoke(this::count).replaceWithVoid();
   }
 
   /** Locks the directory once per transaction and loads its current rules. */
-  public Uni<DirectoryTx> directory(Map<String, DirectoryTx> open, String tenantId, String directoryId) {
+  public Uni<DirectoryTx> directory(Store store, Map<String, DirectoryTx> open, String tenantId, String directoryId) {
     DirectoryTx known = open.get(directoryId);
     if (known != null) {
       if (!known.tenantId.equals(tenantId)) {
@@ -165,13 +157,14 @@ public class Reconciler {
       return Uni.createFrom().item(known);
     }
     return directories
-        .lock(tenantId, directoryId)
+        .lock(store.connection(), tenantId, directoryId)
         .chain(
             locked -> {
               if (locked == null) {
                 throw new RejectedChange("directory " + directoryId + " belongs to another tenant");
               }
-              return rules.current(directoryId).map(compiled -> new DirectoryTx(tenantId, directoryId, compiled, locked.sequence()));
+              return rules.current(store.connection(), directoryId)
+                  .map(compiled -> new DirectoryTx(tenantId, directoryId, compiled, locked.sequence(), store));
             })
         .invoke(tx -> open.put(directoryId, tx));
   }
@@ -207,21 +200,16 @@ public class Reconciler {
           case DELETED -> EventType.DIRECTORY_DELETED;
           case UPDATED -> null;
         };
-    return DirectoryState.<DirectoryState>findById(tx.directoryId)
-        .invoke(
-            state -> {
-              state.name = d.name();
-              if (d.state() != null) {
-                state.status = d.state().name();
-              }
-              if (type != null) {
-                long seq = tx.nextSequence();
-                tx.emit(
-                    OutboxMessage.of(
-                        type, tx.directoryId, tx.tenantId, tx.directoryId, tx.directoryId,
-                        new DirectoryEventData(seq, tx.directoryId, tx.tenantId, d.name(), d.state() == null ? null : d.state().name())));
-              }
-            })
+    if (type != null) {
+      long seq = tx.nextSequence();
+      tx.emit(
+          OutboxMessage.of(
+              type, tx.directoryId, tx.tenantId, tx.directoryId, tx.directoryId,
+              new DirectoryEventData(seq, tx.directoryId, tx.tenantId, d.name(), d.state() == null ? null : d.state().name())));
+    }
+    return tx.store.connection()
+        .preparedQuery("update directory_state set name = $2, status = coalesce($3, status) where directory_id = $1")
+        .execute(Tuple.of(tx.directoryId, d.name(), d.state() == null ? null : d.state().name()))
         .replaceWith(Outcome.IGNORED);
   }
 
@@ -231,27 +219,20 @@ public class Reconciler {
     }
     Log.warnf("source event %s (%s) cannot be applied: %s", r.eventId(), r.type(), failure.getMessage());
     count(Outcome.FAILED);
-    return Panache.withTransaction(
-        () ->
+    return pool.withTransaction(
+        conn ->
             inbox
-                .firstDelivery(config.groupId(), r.eventId())
+                .firstDelivery(conn, config.groupId(), r.eventId())
                 .chain(
                     first ->
                         !first
                             ? Uni.createFrom().voidItem()
-                            : Panache.getSession()
-                                .chain(
-                                    s ->
-                                        s.createNativeQuery(
-                                                "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload)"
-                                                    + " values (:id, :t, :d, :type, :reason, :payload) on conflict do nothing")
-                                            .setParameter("id", r.eventId())
-                                            .setParameter("t", r.tenantId())
-                                            .setParameter("d", r.directoryId())
-                                            .setParameter("type", r.type())
-                                            .setParameter("reason", String.valueOf(failure.getMessage()))
-                                            .setParameter("payload", r.change() != null ? r.change().json() : r.raw())
-                                            .executeUpdate())
+                            : conn.preparedQuery(
+                                    "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload)"
+                                        + " values ($1, $2, $3, $4, $5, $6) on conflict do nothing")
+                                .execute(Tuple.from(new Object[] {
+                                  r.eventId(), r.tenantId(), r.directoryId(), r.type(), String.valueOf(failure.getMessage()),
+                                  r.change() != null ? r.change().json() : r.raw()}))
                                 .replaceWithVoid()));
   }
 
@@ -300,9 +281,11 @@ public class Reconciler {
     return null;
   }
 
-  /** For admin operations: runs {@code work} on a freshly locked directory and commits its events. */
+  /** For admin operations: in a transaction of its own, runs {@code work} on the locked directory and commits its effects and events. */
   public <T> Uni<T> withDirectory(String tenantId, String directoryId, Function<DirectoryTx, Uni<T>> work) {
-    Map<String, DirectoryTx> open = new LinkedHashMap<>();
-    return directory(open, tenantId, directoryId).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
+    return pool.withTransaction(conn -> {
+      Map<String, DirectoryTx> open = new LinkedHashMap<>();
+      return directory(new Store(conn), open, tenantId, directoryId).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
+    });
   }
 }

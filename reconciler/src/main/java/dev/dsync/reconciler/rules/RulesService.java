@@ -11,6 +11,8 @@ import dev.dsync.reconciler.directories.Directories;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.hibernate.reactive.panache.common.WithTransaction;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Instant;
 import java.util.List;
@@ -44,6 +46,20 @@ public class RulesService {
               return compiled.computeIfAbsent(
                   directoryId + "#" + v.version, k -> CompiledRules.compile(v.version, EventJson.read(v.document, Rules.class)));
             });
+  }
+
+  /** The pipeline's form, on its reactive SQL connection. */
+  public Uni<CompiledRules> current(SqlClient conn, String directoryId) {
+    return conn.preparedQuery("select version, document from rules_version where directory_id = $1 order by version desc limit 1")
+        .execute(Tuple.of(directoryId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return DEFAULTS;
+          }
+          var row = rows.iterator().next();
+          int version = row.getInteger(0);
+          return compiled.computeIfAbsent(directoryId + "#" + version, k -> CompiledRules.compile(version, EventJson.read(row.getString(1), Rules.class)));
+        });
   }
 
   /** A stored version as the API shows it. */
