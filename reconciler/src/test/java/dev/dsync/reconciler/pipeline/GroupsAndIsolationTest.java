@@ -58,6 +58,39 @@ class GroupsAndIsolationTest {
   }
 
   @Test
+  void deleting_a_group_ends_each_published_membership_before_the_group_is_deleted() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      src.upsertUser(Source.user("u1", "u1@x.test", "U", "One", "u1@x.test", true, null), 1, null);
+      src.upsertUser(Source.user("u2", "u2@x.test", "U", "Two", "u2@x.test", true, null), 1, null);
+      src.upsertGroup("g1", "Sales");
+      src.upsertGroup("g2", "Everyone");
+      src.members("g1", List.of(new MemberRef("u1", "User"), new MemberRef("u2", "User")), List.of());
+      src.members("g2", List.of(new MemberRef("u1", "User"), new MemberRef("g1", "Group")), List.of());
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.user_added").size() == 3);
+      String sales = probe.events(src.directory, "dsync.group.created").stream()
+          .filter(e -> e.data().path("group").path("displayName").asText().equals("Sales")).findFirst().orElseThrow()
+          .data().path("group").path("id").asText();
+
+      src.deleteGroup("g1");
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.deleted").size() == 1);
+      List<IdentityProbe.Seen> removed = probe.events(src.directory, "dsync.group.user_removed");
+      assertThat(removed).hasSize(2);
+      assertThat(removed).allSatisfy(e -> assertThat(e.data().path("group").path("id").asText()).isEqualTo(sales));
+      assertThat(removed.stream().map(e -> e.data().path("user").path("userName").asText()))
+          .containsExactlyInAnyOrder("u1@x.test", "u2@x.test");
+      long deletedAt = probe.events(src.directory, "dsync.group.deleted").get(0).sequence();
+      assertThat(removed).allSatisfy(e -> assertThat(e.sequence()).isLessThan(deletedAt));
+      // u1 stays in Everyone; the deleted group is no longer a member of it.
+      String u1 = removed.stream().filter(e -> e.data().path("user").path("userName").asText().equals("u1@x.test")).findFirst()
+          .orElseThrow().data().path("user").path("id").asText();
+      JsonPath user = given().auth().oauth2(token).get("/api/v1/identities/" + u1).then().statusCode(200).extract().jsonPath();
+      assertThat(user.getList("groups")).hasSize(1).doesNotContain(sales);
+    }
+  }
+
+  @Test
   void a_tenant_cannot_see_or_change_another_tenants_directories_identities_or_jobs() {
     String a = Tokens.newTenant();
     String b = Tokens.newTenant();
