@@ -187,7 +187,10 @@ public class SyncJobService {
               tx.store.save(job);
               boolean complete = SyncMode.COMPLETE.name().equals(job.mode);
               String jobId = job.id;
+              long start = System.nanoTime();
               return plan(tx, jobId, complete)
+                  .invoke(planned -> Log.infof("sync job %s of directory %s planned in %d ms: %s", jobId, tx.directoryId,
+                      (System.nanoTime() - start) / 1_000_000, planned))
                   .chain(
                       planned ->
                           population(tx)
@@ -217,7 +220,11 @@ public class SyncJobService {
       audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
       return Uni.createFrom().voidItem();
     }
-    return applyStaged(tx, job.id).chain(counters -> finish(tx, job.id, JobStatus.COMPLETED, counters, null));
+    long start = System.nanoTime();
+    return applyStaged(tx, job.id)
+        .invoke(counters -> Log.infof("sync job %s of directory %s applied in %d ms: %s", job.id, tx.directoryId,
+            (System.nanoTime() - start) / 1_000_000, counters.toMap()))
+        .chain(counters -> finish(tx, job.id, JobStatus.COMPLETED, counters, null));
   }
 
   /** The changes a job would make, counted per action; a complete sync also stages deletions of what it did not see. */

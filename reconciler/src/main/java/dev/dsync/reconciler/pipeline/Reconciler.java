@@ -111,7 +111,10 @@ public class Reconciler {
   private Uni<Void> prefetch(Store store, Map<String, DirectoryTx> open, List<Received> chunk) {
     Map<String, List<Received>> byDirectory = new LinkedHashMap<>();
     for (Received r : chunk) {
-      byDirectory.computeIfAbsent(r.change().directoryId(), d -> new ArrayList<>()).add(r);
+      // A job's changes are staged, not applied now: reading ahead for them is wasted work.
+      if (jobId(r.change()) == null) {
+        byDirectory.computeIfAbsent(r.change().directoryId(), d -> new ArrayList<>()).add(r);
+      }
     }
     return Steps.forEach(List.copyOf(byDirectory.values()), changes -> {
       SourceChange first = changes.get(0).change();

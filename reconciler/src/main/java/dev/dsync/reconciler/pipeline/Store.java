@@ -79,6 +79,9 @@ public final class Store {
   private final Set<String> dirtyJobs = new LinkedHashSet<>();
   private final Set<String> newJobs = new HashSet<>();
   private final List<StagedChange> staged = new ArrayList<>();
+  /** The users held here by correlation key and value, kept current by {@link #save(UserEntity)}. */
+  private final Map<MatchKey, Map<String, Set<UUID>>> heldByKey = new HashMap<>();
+  private final Map<UUID, String[]> heldKeys = new HashMap<>();
   /** Correlation candidates read at the start of a page, by key and normalised value. */
   private final Map<MatchKey, Map<String, Set<UUID>>> candidates = new HashMap<>();
   /** Whether a canonical user is fed, in scope, by the given directory: loaded with candidates, then kept by {@link #save(SourceLink)}. */
@@ -184,6 +187,7 @@ public final class Store {
             u.createdAt = instant(r.getOffsetDateTime("created_at"));
             u.updatedAt = instant(r.getOffsetDateTime("updated_at"));
             users.put(u.id, u);
+            index(u);
           }
         })
         .replaceWithVoid();
@@ -198,6 +202,25 @@ public final class Store {
   public void save(UserEntity u) {
     users.put(u.id, u);
     dirtyUsers.add(u.id);
+    index(u);
+  }
+
+  /** Files a held user under its current correlation values (and out of its previous ones). */
+  private void index(UserEntity u) {
+    String[] now = {u.externalId, u.primaryEmail, u.userName, u.employeeNumber};
+    String[] before = heldKeys.put(u.id, now);
+    MatchKey[] keys = {MatchKey.EXTERNAL_ID, MatchKey.PRIMARY_EMAIL, MatchKey.USER_NAME, MatchKey.EMPLOYEE_NUMBER};
+    for (int i = 0; i < keys.length; i++) {
+      if (before != null && before[i] != null && !before[i].equals(now[i])) {
+        Set<UUID> ids = heldByKey.getOrDefault(keys[i], Map.of()).get(before[i]);
+        if (ids != null) {
+          ids.remove(u.id);
+        }
+      }
+      if (now[i] != null) {
+        heldByKey.computeIfAbsent(keys[i], k -> new HashMap<>()).computeIfAbsent(now[i], v -> new LinkedHashSet<>()).add(u.id);
+      }
+    }
   }
 
   public Uni<GroupEntity> group(UUID id) {
@@ -460,11 +483,7 @@ public final class Store {
             : loadCandidates(tenantId, directoryId, Map.of(key, Set.of(value)));
     return loaded.chain(() -> {
       Set<UUID> ids = new LinkedHashSet<>(candidates.get(key).get(value));
-      for (UserEntity u : users.values()) {
-        if (u.tenantId.equals(tenantId) && value.equals(valueOf(u, key))) {
-          ids.add(u.id);
-        }
-      }
+      ids.addAll(heldByKey.getOrDefault(key, Map.of()).getOrDefault(value, Set.of()));
       List<UUID> unknownHere = ids.stream().filter(id -> !linkedHere.containsKey(directoryId + "|" + id)).toList();
       Uni<Void> here = unknownHere.isEmpty() ? Uni.createFrom().voidItem() : loadLinkedHere(directoryId, unknownHere);
       return here.chain(() -> loadUsers(ids)).map(v -> {
@@ -596,6 +615,8 @@ public final class Store {
       groupIdsByUser.clear();
       candidates.clear();
       linkedHere.clear();
+      heldByKey.clear();
+      heldKeys.clear();
     });
   }
 
