@@ -90,6 +90,54 @@ public final class ReconcilerBench {
     memory = new MemorySampler(env.pid("reconciler"), env.reconcilerUrl(), http);
   }
 
+  /** A fresh directory's first COMPLETE sync as ingest-poller sends it: started, users, groups, one membership delta per group, completed. */
+  private void publishFullSync(String dir, String job, String prefix, int users, int groups) {
+    long version = 1;
+    send(dir, EventType.SOURCE_SYNC_JOB_STARTED, new SyncJobStarted(job, dir, SyncMode.COMPLETE, Instant.now()));
+    for (int i = 0; i < users; i++) {
+      send(dir, EventType.SOURCE_USER_UPSERTED, new UserUpserted(prefix + "u" + i, "ext-" + prefix + "u" + i, version, Instant.now(), user(prefix + "u" + i, dir), List.of(), ACTOR, job));
+    }
+    for (int g = 0; g < groups; g++) {
+      send(dir, EventType.SOURCE_GROUP_UPSERTED, new GroupUpserted(prefix + "g" + g, "ext-" + prefix + "g" + g, version, Instant.now(), group(prefix + "g" + g), List.of("displayName"), ACTOR, job));
+    }
+    for (int g = 0; g < groups; g++) {
+      List<MemberRef> members = new ArrayList<>();
+      for (int i = g; i < users; i += groups) {
+        members.add(new MemberRef(prefix + "u" + i, "User"));
+      }
+      send(dir, EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, new GroupMembershipChanged(prefix + "g" + g, version, Instant.now(), members, List.of(), false, ACTOR, job));
+    }
+    send(dir, EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(job, dir, SyncMode.COMPLETE, Instant.now(), Map.of("users", (long) users, "groups", (long) groups)));
+    producer.flush();
+  }
+
+  /** New users pushed (no job) at a steady rate; each one's publish time goes into {@code sentMicros}. */
+  private void pushUsers(String dir, String prefix, int rate, int n, Map<String, Long> sentMicros) {
+    long start = System.nanoTime();
+    long intervalNanos = 1_000_000_000L / rate;
+    for (int i = 0; i < n; i++) {
+      long due = start + i * intervalNanos;
+      long wait = due - System.nanoTime();
+      if (wait > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      sentMicros.put(prefix + "p" + i + "@" + dir, nowMicros());
+      producer.send(record(dir, EventType.SOURCE_USER_UPSERTED,
+          new UserUpserted(prefix + "p" + i, "ext-" + prefix + "p" + i, 1, Instant.now(), user(prefix + "p" + i, dir), List.of(), ACTOR, null)));
+    }
+    producer.flush();
+  }
+
+  private static void awaitEvents(IdentityReader reader, String dir, long expected, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (reader.count(dir) < expected) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("warm-up timed out: " + reader.count(dir) + " of " + expected + " identity events");
+      }
+      LockSupport.parkNanos(50_000_000L);
+    }
+  }
+
   /** One measured line of the table. */
   record Result(String scenario, String metric, double value, String unit, String target, boolean met) {}
 
@@ -115,6 +163,21 @@ public final class ReconcilerBench {
     try (IdentityReader reader = new IdentityReader(env.kafkaBootstrap())) {
       reader.start();
 
+      // ---- warm-up (not measured): a small full sync and a few seconds of pushes, so the
+      // measured phases see started services and a compiled JIT, as a long-running reconciler is.
+      String warm = "bench-warmup-" + UUID.randomUUID().toString().substring(0, 8);
+      int warmUsers = Math.min(users, 2_000);
+      int warmGroups = Math.max(1, Math.min(groups, 20));
+      reader.expect(warm, warmUsers + warmGroups + warmUsers);
+      System.out.printf(Locale.ROOT, "warm-up: directory %s, %d users, %d groups, then %d pushes%n", warm, warmUsers, warmGroups, 5 * rate);
+      publishFullSync(warm, UUID.randomUUID().toString(), "w", warmUsers, warmGroups);
+      awaitEvents(reader, warm, warmUsers + warmGroups + warmUsers, timeout);
+      String warmPush = warm + "-push";
+      reader.expect(warmPush, 5 * rate);
+      pushUsers(warmPush, "w", rate, 5 * rate, new java.util.concurrent.ConcurrentHashMap<>());
+      awaitEvents(reader, warmPush, 5 * rate, timeout);
+      System.out.println("warm-up done");
+
       // ---- full sync of a fresh directory
       String dir = "bench-full-" + UUID.randomUUID().toString().substring(0, 8);
       String job = UUID.randomUUID().toString();
@@ -125,23 +188,7 @@ public final class ReconcilerBench {
       System.out.printf(Locale.ROOT, "full sync: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
           dir, users, groups, memberships, sourceChanges, expected);
       long firstPublish = System.currentTimeMillis();
-      long version = 1;
-      send(dir, EventType.SOURCE_SYNC_JOB_STARTED, new SyncJobStarted(job, dir, SyncMode.COMPLETE, Instant.now()));
-      for (int i = 0; i < users; i++) {
-        send(dir, EventType.SOURCE_USER_UPSERTED, new UserUpserted("u" + i, "ext-u" + i, version, Instant.now(), user("u" + i, dir), List.of(), ACTOR, job));
-      }
-      for (int g = 0; g < groups; g++) {
-        send(dir, EventType.SOURCE_GROUP_UPSERTED, new GroupUpserted("g" + g, "ext-g" + g, version, Instant.now(), group("g" + g), List.of("displayName"), ACTOR, job));
-      }
-      for (int g = 0; g < groups; g++) {
-        List<MemberRef> members = new ArrayList<>();
-        for (int i = g; i < users; i += groups) {
-          members.add(new MemberRef("u" + i, "User"));
-        }
-        send(dir, EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, new GroupMembershipChanged("g" + g, version, Instant.now(), members, List.of(), false, ACTOR, job));
-      }
-      send(dir, EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(job, dir, SyncMode.COMPLETE, Instant.now(), Map.of("users", (long) users, "groups", (long) groups)));
-      producer.flush();
+      publishFullSync(dir, job, "", users, groups);
       long published = System.currentTimeMillis();
       System.out.printf(Locale.ROOT, "published %d source changes in %.1f s; waiting for identity events%n", sourceChanges, (published - firstPublish) / 1000.0);
 
@@ -179,19 +226,7 @@ public final class ReconcilerBench {
       Map<String, Long> sentMicros = reader.sent;
       System.out.printf(Locale.ROOT, "push: directory %s, %d new users at %d/s%n", push, n, rate);
       long start = System.nanoTime();
-      long intervalNanos = 1_000_000_000L / rate;
-      for (int i = 0; i < n; i++) {
-        long due = start + i * intervalNanos;
-        long wait = due - System.nanoTime();
-        if (wait > 0) {
-          LockSupport.parkNanos(wait);
-        }
-        String name = "p" + i + "@" + push;
-        sentMicros.put(name, nowMicros());
-        producer.send(record(push, EventType.SOURCE_USER_UPSERTED,
-            new UserUpserted("p" + i, "ext-p" + i, 1, Instant.now(), user("p" + i, push), List.of(), ACTOR, null)));
-      }
-      producer.flush();
+      pushUsers(push, "", rate, n, sentMicros);
       double pushActual = n / ((System.nanoTime() - start) / 1e9);
       long pushDeadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
       while (reader.count(push) < n && System.nanoTime() < pushDeadline) {

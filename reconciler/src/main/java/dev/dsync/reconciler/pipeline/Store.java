@@ -168,29 +168,36 @@ public final class Store {
     }
     return conn.preparedQuery("select " + USER_COLS + " from canonical_user where id = any($1)")
         .execute(Tuple.of(wanted.toArray(UUID[]::new)))
-        .invoke(rows -> {
-          for (Row r : rows) {
-            UserEntity u = new UserEntity();
-            u.id = r.getUUID("id");
-            u.tenantId = r.getString("tenant_id");
-            u.directoryId = r.getString("directory_id");
-            u.externalId = r.getString("external_id");
-            u.userName = r.getString("user_name");
-            u.primaryEmail = r.getString("primary_email");
-            u.employeeNumber = r.getString("employee_number");
-            u.state = r.getString("state");
-            u.deleted = r.getBoolean("deleted");
-            u.attributes = r.getString("attributes");
-            u.raw = r.getString("raw");
-            u.provenance = r.getString("provenance");
-            u.deleteAfter = instant(r.getOffsetDateTime("delete_after"));
-            u.createdAt = instant(r.getOffsetDateTime("created_at"));
-            u.updatedAt = instant(r.getOffsetDateTime("updated_at"));
-            users.put(u.id, u);
-            index(u);
-          }
-        })
+        .invoke(rows -> rows.forEach(this::adoptUser))
         .replaceWithVoid();
+  }
+
+  /** A user row read by a query: the held instance wins (it may carry this transaction's changes). */
+  private UserEntity adoptUser(Row r) {
+    UUID id = r.getUUID("id");
+    UserEntity held = users.get(id);
+    if (held != null) {
+      return held;
+    }
+    UserEntity u = new UserEntity();
+    u.id = id;
+    u.tenantId = r.getString("tenant_id");
+    u.directoryId = r.getString("directory_id");
+    u.externalId = r.getString("external_id");
+    u.userName = r.getString("user_name");
+    u.primaryEmail = r.getString("primary_email");
+    u.employeeNumber = r.getString("employee_number");
+    u.state = r.getString("state");
+    u.deleted = r.getBoolean("deleted");
+    u.attributes = r.getString("attributes");
+    u.raw = r.getString("raw");
+    u.provenance = r.getString("provenance");
+    u.deleteAfter = instant(r.getOffsetDateTime("delete_after"));
+    u.createdAt = instant(r.getOffsetDateTime("created_at"));
+    u.updatedAt = instant(r.getOffsetDateTime("updated_at"));
+    users.put(u.id, u);
+    index(u);
+    return u;
   }
 
   /** A new user: its direct groups are known to be none. */
@@ -446,7 +453,7 @@ public final class Store {
       wanted.getOrDefault(MatchKey.EMPLOYEE_NUMBER, Set.of()).toArray(empty)
     };
     return query(
-            "select u.id, u.external_id, u.primary_email, u.user_name, u.employee_number,"
+            "select " + USER_COLS.replaceAll("(\\w+)", "u.$1") + ","
                 + " exists (select 1 from source_link l where l.entity_id = u.id and l.directory_id = $2 and l.kind = 'User' and l.in_scope) as here"
                 + " from canonical_user u where u.tenant_id = $1 and not u.deleted and (u.external_id = any($3)"
                 + " or u.primary_email = any($4) or u.user_name = any($5) or u.employee_number = any($6))",
@@ -454,12 +461,13 @@ public final class Store {
         .invoke(rows -> {
           wanted.forEach((k, vs) -> vs.forEach(v -> candidates.get(k).put(v, new LinkedHashSet<>())));
           for (Row r : rows) {
-            UUID id = r.getUUID(0);
-            linkedHere.putIfAbsent(directoryId + "|" + id, r.getBoolean(5));
-            add(wanted, MatchKey.EXTERNAL_ID, r.getString(1), id);
-            add(wanted, MatchKey.PRIMARY_EMAIL, r.getString(2), id);
-            add(wanted, MatchKey.USER_NAME, r.getString(3), id);
-            add(wanted, MatchKey.EMPLOYEE_NUMBER, r.getString(4), id);
+            UUID id = r.getUUID("id");
+            linkedHere.putIfAbsent(directoryId + "|" + id, r.getBoolean("here"));
+            adoptUser(r); // the candidates' rows come along, so deciding needs no further read
+            add(wanted, MatchKey.EXTERNAL_ID, r.getString("external_id"), id);
+            add(wanted, MatchKey.PRIMARY_EMAIL, r.getString("primary_email"), id);
+            add(wanted, MatchKey.USER_NAME, r.getString("user_name"), id);
+            add(wanted, MatchKey.EMPLOYEE_NUMBER, r.getString("employee_number"), id);
           }
         })
         .replaceWithVoid();
