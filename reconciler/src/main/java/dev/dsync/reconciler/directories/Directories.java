@@ -40,12 +40,11 @@ public class Directories {
 
   /** The pipeline's form, on its reactive SQL connection: registers the directory if new, locks its row; null if another tenant owns it. */
   public Uni<Locked> lock(SqlClient conn, String tenantId, String directoryId) {
+    // One round trip: the upsert locks the row whether it inserted it or found it.
     return conn.preparedQuery(
-            "with registered as (insert into directory_state (directory_id, tenant_id) values ($1, $2) on conflict do nothing)"
-                + " select 1")
+            "insert into directory_state (directory_id, tenant_id) values ($1, $2)"
+                + " on conflict (directory_id) do update set directory_id = excluded.directory_id returning tenant_id, sequence")
         .execute(Tuple.of(directoryId, tenantId))
-        .chain(() -> conn.preparedQuery("select tenant_id, sequence from directory_state where directory_id = $1 for update")
-            .execute(Tuple.of(directoryId)))
         .map(rows -> {
           var row = rows.iterator().next();
           return tenantId.equals(row.getString(0)) ? new Locked(row.getString(0), row.getLong(1)) : null;

@@ -743,14 +743,12 @@ public class ChangeApplier {
   // ---------------------------------------------------------------- planning
 
   /** What applying a change would do, for thresholds; null for changes thresholds do not count. */
-  public Uni<ThresholdAction> classify(DirectoryTx tx, String type, String resourceId, String json) {
-    if (UNSEEN_USER.equals(type) || UNSEEN_GROUP.equals(type)) {
-      return Uni.createFrom().item(ThresholdAction.DELETED);
-    }
-    EventType t = EventType.of(type);
+  public Uni<ThresholdAction> classify(DirectoryTx tx, SourceChange c) {
+    EventType t = c.type();
+    String resourceId = Reconciler.resourceId(c);
     return switch (t) {
       case SOURCE_USER_UPSERTED -> {
-        UserUpserted u = EventJson.read(json, UserUpserted.class);
+        UserUpserted u = c.data(UserUpserted.class);
         yield inGroupScope(tx, u.resourceId()).chain(inGroups -> link(tx, SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId()))
             .chain(
                 link -> {
@@ -780,7 +778,7 @@ public class ChangeApplier {
       case SOURCE_GROUP_MEMBERSHIP_CHANGED -> {
         // A managed group whose members would change is an update of that group; the members of a
         // group created by the same job are part of its insert.
-        GroupMembershipChanged m = EventJson.read(json, GroupMembershipChanged.class);
+        GroupMembershipChanged m = c.data(GroupMembershipChanged.class);
         yield link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, m.groupId()))
             .chain(
                 link -> {
@@ -791,7 +789,7 @@ public class ChangeApplier {
                 });
       }
       case SOURCE_GROUP_UPSERTED -> {
-        GroupUpserted g = EventJson.read(json, GroupUpserted.class);
+        GroupUpserted g = c.data(GroupUpserted.class);
         yield link(tx, SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId()))
             .map(
                 link -> {

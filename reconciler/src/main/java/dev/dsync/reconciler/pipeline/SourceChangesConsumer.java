@@ -115,8 +115,10 @@ public class SourceChangesConsumer {
       consumer = c;
       c.subscribe(List.of(config.sourceTopic()));
       while (running) {
+        long polling = System.nanoTime();
         ConsumerRecords<String, byte[]> records = c.poll(config.pollTimeout());
         if (!records.isEmpty()) {
+          long applying = System.nanoTime();
           List<Reconciler.Received> batch = new ArrayList<>(records.count());
           Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
           for (ConsumerRecord<String, byte[]> r : records) {
@@ -126,11 +128,14 @@ public class SourceChangesConsumer {
           if (!applyUntilDone(batch)) {
             return; // stopping: the batch was not committed and will be re-delivered
           }
+          long committing = System.nanoTime();
           List<UUID> ids = batch.stream().map(Reconciler.Received::eventId).toList();
           for (ConsumerCheckpoint checkpoint : checkpoints) {
             checkpoint.committed(ids);
           }
           c.commitSync(offsets);
+          Log.debugf("batch of %d: poll %d ms, apply %d ms, commit %d ms", batch.size(), (applying - polling) / 1_000_000,
+              (committing - applying) / 1_000_000, (System.nanoTime() - committing) / 1_000_000);
         }
         if (System.currentTimeMillis() >= nextSweep) {
           nextSweep = System.currentTimeMillis() + config.graceSweepInterval().toMillis();
