@@ -24,6 +24,10 @@ public interface ReconcilerConfig {
   @WithDefault("500")
   int maxBatch();
 
+  /** The longest one batch may take to apply (a large job's completion) before the broker considers the consumer gone. */
+  @WithDefault("30m")
+  Duration maxBatchDuration();
+
   /** How long one poll waits for records. */
   @WithDefault("200ms")
   Duration pollTimeout();

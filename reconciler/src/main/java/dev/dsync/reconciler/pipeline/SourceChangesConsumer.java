@@ -109,6 +109,10 @@ public class SourceChangesConsumer {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatch());
+    // A job's completion applies all its staged changes in the batch's transaction, which for a
+    // large directory takes minutes; past this interval the broker would evict the consumer and
+    // the batch would be re-delivered (and re-applied, forever) instead of committed.
+    props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) config.maxBatchDuration().toMillis());
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "reconciler-" + UUID.randomUUID().toString().substring(0, 8));
     long nextSweep = 0;
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
