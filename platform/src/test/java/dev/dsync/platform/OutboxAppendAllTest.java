@@ -10,18 +10,20 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 @QuarkusTest
 @QuarkusTestResource(DevstackTestResource.class)
 class OutboxAppendAllTest {
 
-  @Test
-  void a_long_list_goes_out_complete_and_in_order_through_multi_row_inserts() {
+  @ParameterizedTest
+  @ValueSource(strings = {"appended", "appended-sql"})
+  void a_long_list_goes_out_complete_and_in_order_through_multi_row_inserts(String form) {
     String tenant = Tokens.newTenant();
     int count = 237; // several full statements and a partial one
     try (KafkaProbe audit = new KafkaProbe("dsync.audit.records"); KafkaProbe state = new KafkaProbe("dsync.identity.state")) {
-      given().auth().oauth2(Tokens.admin(tenant)).post("/api/v1/notes/appended/" + count).then().statusCode(201);
+      given().auth().oauth2(Tokens.admin(tenant)).post("/api/v1/notes/" + form + "/" + count).then().statusCode(201);
       await().atMost(Duration.ofSeconds(30)).until(() -> audit.forTenant(tenant).size() >= count && !state.forTenant(tenant).isEmpty());
       List<KafkaProbe.Seen> seen = audit.forTenant(tenant);
       assertThat(seen).hasSize(count);

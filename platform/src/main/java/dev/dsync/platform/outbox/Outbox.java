@@ -41,6 +41,15 @@ public class Outbox {
           + BUCKETS
           + ")";
 
+  private static final String INSERT_UNNEST =
+      "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
+          + " subject, tenant_id, directory_id, traceparent, bucket)"
+          + " select u.id, u.topic, u.key, u.type, cast(u.payload as jsonb), u.topic, $9, u.subject, u.tenant, u.directory, $10,"
+          + " (hashtext(u.key) & 2147483647) % "
+          + BUCKETS
+          + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
+          + " with ordinality as u(id, topic, key, type, payload, subject, tenant, directory, ord) order by u.ord";
+
   // The inner cast types the parameter as text: bound straight to jsonb, the pg client would
   // encode the Java String as a JSON string scalar.
   private final OutboxConfig config;
@@ -99,16 +108,25 @@ public class Outbox {
     if (messages.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    // One batch: the client sends every row's Bind/Execute in one go, in list order.
-    String traceparent = traceparent();
-    List<Tuple> rows = new ArrayList<>(messages.size());
-    for (OutboxMessage m : messages) {
-      rows.add(Tuple.from(new Object[] {
-        m.id(), m.type().topic().topicName(), m.key(), m.type().type(), payload(m), m.type().topic().topicName(),
-        config.source(), m.subject(), m.tenantId(), m.directoryId(), traceparent
-      }));
+    // One statement: the rows leave unnest in list order, so seq (the column default) follows it.
+    int n = messages.size();
+    UUID[] ids = new UUID[n];
+    String[] topics = new String[n], keys = new String[n], types = new String[n], payloads = new String[n], subjects = new String[n],
+        tenants = new String[n], directories = new String[n];
+    for (int i = 0; i < n; i++) {
+      OutboxMessage m = messages.get(i);
+      ids[i] = m.id();
+      topics[i] = m.type().topic().topicName();
+      keys[i] = m.key();
+      types[i] = m.type().type();
+      payloads[i] = payload(m);
+      subjects[i] = m.subject();
+      tenants[i] = m.tenantId();
+      directories[i] = m.directoryId();
     }
-    return tx.preparedQuery(INSERT_POSITIONAL).executeBatch(rows).replaceWithVoid();
+    return tx.preparedQuery(INSERT_UNNEST)
+        .execute(Tuple.from(new Object[] {ids, topics, keys, types, payloads, subjects, tenants, directories, config.source(), traceparent()}))
+        .replaceWithVoid();
   }
 
   /**

@@ -37,8 +37,10 @@ public class NoteResource {
 
   private final TenantContext tenant;
   private final Outbox outbox;
+  private final io.vertx.mutiny.sqlclient.Pool pool;
 
-  public NoteResource(TenantContext tenant, Outbox outbox) {
+  public NoteResource(TenantContext tenant, Outbox outbox, io.vertx.mutiny.sqlclient.Pool pool) {
+    this.pool = pool;
     this.tenant = tenant;
     this.outbox = outbox;
   }
@@ -72,6 +74,19 @@ public class NoteResource {
   @ResponseStatus(201)
   @WithTransaction
   public Uni<Void> appendMany(@PathParam("count") int count) {
+    return outbox.appendAll(bulk(count));
+  }
+
+  /** The same list through the reactive SQL client's form (one unnest statement). */
+  @POST
+  @Path("/appended-sql/{count}")
+  @ResponseStatus(201)
+  public Uni<Void> appendManySql(@PathParam("count") int count) {
+    List<OutboxMessage> messages = bulk(count);
+    return pool.withTransaction(conn -> outbox.appendAll(conn, messages));
+  }
+
+  private List<OutboxMessage> bulk(int count) {
     if (count < 1 || count > 1000) {
       throw ProblemException.invalid(List.of(new dev.dsync.platform.errors.Problem.FieldError("count", "must be between 1 and 1000")));
     }
@@ -84,7 +99,7 @@ public class NoteResource {
       AuditRecord audit = new AuditRecord(tenant.actor(), "note.bulk", "note", key, AuditRecord.Outcome.SUCCESS, Instant.now(), Map.of("i", i));
       messages.add(OutboxMessage.of(EventType.AUDIT_RECORD, tenant.tenantId(), tenant.tenantId(), null, key, audit));
     }
-    return outbox.appendAll(messages);
+    return messages;
   }
 
   @GET
