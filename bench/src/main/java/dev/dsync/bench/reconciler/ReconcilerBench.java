@@ -138,6 +138,25 @@ public final class ReconcilerBench {
     }
   }
 
+  /** CPU seconds used so far by the reconciler, devstack (Kafka) and PostgreSQL (with its backends). */
+  private Map<String, Double> cpu() {
+    Map<String, Double> cpu = new LinkedHashMap<>();
+    for (String p : List.of("reconciler", "devstack")) {
+      try {
+        cpu.put(p, Processes.cpuSeconds(env.pid(p)));
+      } catch (IOException | RuntimeException e) {
+        cpu.put(p, 0.0);
+      }
+    }
+    try {
+      String postmaster = java.nio.file.Files.readAllLines(env.home().resolve("devstack/data/postgres/postmaster.pid")).get(0).trim();
+      cpu.put("postgresql", Processes.cpuSeconds(Long.parseLong(postmaster)));
+    } catch (IOException | RuntimeException e) {
+      cpu.put("postgresql", 0.0);
+    }
+    return cpu;
+  }
+
   /** One measured line of the table. */
   record Result(String scenario, String metric, double value, String unit, String target, boolean met) {}
 
@@ -187,6 +206,7 @@ public final class ReconcilerBench {
       reader.expect(dir, expected);
       System.out.printf(Locale.ROOT, "full sync: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
           dir, users, groups, memberships, sourceChanges, expected);
+      Map<String, Double> cpuBefore = cpu();
       long firstPublish = System.currentTimeMillis();
       publishFullSync(dir, job, "", users, groups);
       long published = System.currentTimeMillis();
@@ -218,6 +238,16 @@ public final class ReconcilerBench {
       System.out.printf(Locale.ROOT, "full sync done: %d source changes -> %d identity events in %.1f s (%.0f changes/s)%n", sourceChanges, expected, seconds, perSecond);
       results.add(new Result("full sync " + users + " users / " + groups + " groups", "source changes/s end to end", perSecond, "1/s", ">= 5000", perSecond >= 5000));
       results.add(new Result("full sync", "duration (first publish -> last identity event)", seconds, "s", "", true));
+      Map<String, Double> cpuAfter = cpu();
+      double cpuTotal = 0;
+      for (String p : cpuAfter.keySet()) {
+        double used = cpuAfter.get(p) - cpuBefore.getOrDefault(p, 0.0);
+        cpuTotal += used;
+        results.add(new Result("full sync", "CPU ms per source change: " + p, 1000 * used / sourceChanges, "ms", "", true));
+      }
+      // What the machine could do if these processes had both cores to themselves: a contention-free bound.
+      int cores = Runtime.getRuntime().availableProcessors();
+      results.add(new Result("full sync", "bound from CPU (" + cores + " cores / CPU per change)", sourceChanges / (cpuTotal / cores), "1/s", "", true));
 
       // ---- push latency at a steady rate
       String push = "bench-push-" + UUID.randomUUID().toString().substring(0, 8);
