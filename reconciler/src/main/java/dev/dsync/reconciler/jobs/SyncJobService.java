@@ -219,7 +219,7 @@ public class SyncJobService {
       job.reason = String.join("; ", reasons);
       Log.warnf("sync job %s of directory %s blocked: %s", job.id, tx.directoryId, job.reason);
       audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
-      return Uni.createFrom().voidItem();
+      return recordPlannedActions(tx, job.id);
     }
     long start = System.nanoTime();
     return applyStaged(tx, job.id)
@@ -233,15 +233,30 @@ public class SyncJobService {
     Map<ThresholdAction, Long> counts = new EnumMap<>(ThresholdAction.class);
     Uni<Void> unseen = complete ? stageUnseen(tx, jobId) : Uni.createFrom().voidItem();
     return unseen
-        .chain(() -> forEachStaged(tx, jobId, (staged, change) -> (change == null ? Uni.createFrom().item(ThresholdAction.DELETED) : applier.classify(tx, change))
+        .chain(() -> forEachStaged(tx, jobId, (staged, change) -> classify(tx, change)
             .invoke(action -> {
-              staged.action = action == null ? null : action.name();
               if (action != null) {
                 counts.merge(action, 1L, Long::sum);
               }
             })
-            .replaceWithVoid(), true))
+            .replaceWithVoid(), false))
         .replaceWith(counts);
+  }
+
+  /** null change: a deletion of something a complete sync did not list. */
+  private Uni<ThresholdAction> classify(DirectoryTx tx, SourceChange change) {
+    return change == null ? Uni.createFrom().item(ThresholdAction.DELETED) : applier.classify(tx, change);
+  }
+
+  /**
+   * Stores each pending change's planned action, for the API's list of a blocked job's changes. A
+   * second pass only for a blocked job: a job within thresholds is applied and its rows deleted, so
+   * writing actions for it would be a wasted update per change.
+   */
+  private Uni<Void> recordPlannedActions(DirectoryTx tx, String jobId) {
+    return forEachStaged(tx, jobId, (staged, change) -> classify(tx, change)
+        .invoke(action -> staged.action = action == null ? null : action.name())
+        .replaceWithVoid(), true);
   }
 
   private Uni<Void> stageUnseen(DirectoryTx tx, String jobId) {
