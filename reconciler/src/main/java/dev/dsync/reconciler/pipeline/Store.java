@@ -77,7 +77,6 @@ public final class Store {
   private final Set<String> membersLoaded = new HashSet<>();
   private final Map<String, SyncJob> jobs = new HashMap<>();
   private final Set<String> dirtyJobs = new LinkedHashSet<>();
-  private final Set<String> newJobs = new HashSet<>();
   private final List<StagedChange> staged = new ArrayList<>();
   /** The users held here by correlation key and value, kept current by {@link #save(UserEntity)}. */
   private final Map<MatchKey, Map<String, Set<UUID>>> heldByKey = new HashMap<>();
@@ -590,7 +589,6 @@ public final class Store {
 
   public void insert(SyncJob job) {
     jobs.put(job.id, job);
-    newJobs.add(job.id);
     dirtyJobs.add(job.id);
   }
 
@@ -787,7 +785,6 @@ public final class Store {
 
   private Uni<?> writeJobs() {
     List<SyncJob> rows = take(dirtyJobs, jobs);
-    newJobs.clear();
     int n = rows.size();
     String[] id = new String[n], tenant = new String[n], dir = new String[n], conn_ = new String[n], mode = new String[n], kind = new String[n],
         status = new String[n], counters = new String[n], planned = new String[n], reason = new String[n], decidedBy = new String[n];
