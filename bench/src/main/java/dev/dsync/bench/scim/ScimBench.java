@@ -25,8 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
@@ -56,9 +55,14 @@ import java.util.function.IntFunction;
  *       reads} timed ones at the concurrency and {@code reads} from one client.
  * </ol>
  *
- * <p>Beside req/s and latencies each row has the CPU time ingest-scim, PostgreSQL and devstack
- * (Kafka) spent per request, read from /proc: on a shared machine these move far less than the
- * wall-clock figures when other work competes for the cores.
+ * <p>The timed phases send from {@code concurrency} keep-alive connections, one request in flight
+ * on each (see HttpConnection: java.net.http's client cost as much CPU per request as the service,
+ * on the same two cores); setup calls use java.net.http.
+ *
+ * <p>Beside req/s and latencies each row has the CPU time ingest-scim, PostgreSQL, devstack
+ * (Kafka) and this load generator (same cores) spent per request, read from /proc, and the load
+ * average at its end: on a shared machine the CPU figures move far less than the wall-clock ones
+ * when other work competes for the cores.
  */
 public final class ScimBench {
 
@@ -77,7 +81,7 @@ public final class ScimBench {
 
   record Result(
       String name, int requests, int errors, double seconds, double perSecond, double p50, double p99, double max,
-      double scimCpuMsPerRequest, double postgresCpuMsPerRequest, double devstackCpuMsPerRequest, double loadAverage) {}
+      double scimCpuMsPerRequest, double postgresCpuMsPerRequest, double devstackCpuMsPerRequest, double benchCpuMsPerRequest, double loadAverage) {}
 
   public static void run(BenchEnv env, String[] args) throws Exception {
     Map<String, String> a = arguments(args);
@@ -110,13 +114,13 @@ public final class ScimBench {
   private void run(int writes, int concurrency, int seedUsers, int reads, int warmup, Set<String> phases, Path out) throws Exception {
     List<Result> results = new ArrayList<>();
     String[] dir = createDirectory("bench-writes");
-    String scim = base + "/scim/v2/" + dir[0];
+    String scim = "/scim/v2/" + dir[0];
     String token = dir[1];
 
     if (phases.contains("post")) {
-      results.add(load("POST /Users, cold (fresh JVM)", writes, concurrency, i -> post(scim + "/Users", token, user("c" + i))));
-      results.add(load("warm-up: POST /Users (untargeted)", warmup, concurrency, i -> post(scim + "/Users", token, user("w" + i))));
-      results.add(load("POST /Users, warm", writes, concurrency, i -> post(scim + "/Users", token, user("u" + i))));
+      results.add(load("POST /Users, cold (fresh JVM)", writes, concurrency, i -> new Req("POST", scim + "/Users", token, user("c" + i))));
+      results.add(load("warm-up: POST /Users (untargeted)", warmup, concurrency, i -> new Req("POST", scim + "/Users", token, user("w" + i))));
+      results.add(load("POST /Users, warm", writes, concurrency, i -> new Req("POST", scim + "/Users", token, user("u" + i))));
     }
 
     if (phases.contains("patch")) {
@@ -128,9 +132,9 @@ public final class ScimBench {
 
     if (phases.contains("get")) {
       String[] big = createDirectory("bench-filter");
-      String bigScim = base + "/scim/v2/" + big[0];
+      String bigScim = "/scim/v2/" + big[0];
       Instant seedStart = Instant.now();
-      results.add(load("seed users (POST, warm)", seedUsers, concurrency, i -> post(bigScim + "/Users", big[1], user("s" + i))));
+      results.add(load("seed users (POST, warm)", seedUsers, concurrency, i -> new Req("POST", bigScim + "/Users", big[1], user("s" + i))));
       System.out.printf(Locale.ROOT, "seeded %d users in %.1f s%n", seedUsers, Duration.between(seedStart, Instant.now()).toMillis() / 1000.0);
       load("warm-up: GET userName eq (untargeted)", reads, concurrency, i -> byUserName(bigScim, big[1], (i * 31L) % seedUsers));
       results.add(load("GET userName eq (" + seedUsers + " users)", reads, concurrency, i -> byUserName(bigScim, big[1], (i * 7919L) % seedUsers)));
@@ -141,26 +145,47 @@ public final class ScimBench {
     write(results, concurrency, out);
   }
 
-  private Result load(String name, int n, int concurrency, IntFunction<HttpRequest> requests) throws InterruptedException {
+  /** One request of a phase: method, path (with query), the directory's token, and a body or null. */
+  record Req(String method, String path, String token, String body) {}
+
+  /**
+   * Sends {@code n} requests from {@code concurrency} connections, each with one request in flight
+   * (so {@code concurrency} are outstanding at any time), and times each from its first byte
+   * written to its last byte read.
+   */
+  private Result load(String name, int n, int concurrency, IntFunction<Req> requests) throws InterruptedException {
     Latencies lat = new Latencies();
-    Semaphore permits = new Semaphore(concurrency);
+    AtomicInteger next = new AtomicInteger();
+    URI uri = URI.create(base);
     double[] cpuBefore = cpu();
     long start = System.nanoTime();
-    List<CompletableFuture<?>> all = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      permits.acquire();
-      HttpRequest req = requests.apply(i);
-      long t0 = System.nanoTime();
-      all.add(http.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((r, e) -> {
-        if (e != null || r.statusCode() >= 400) {
-          lat.error();
-        } else {
-          lat.add((System.nanoTime() - t0) / 1000);
+    List<Thread> threads = new ArrayList<>();
+    for (int t = 0; t < Math.min(concurrency, Math.max(n, 1)); t++) {
+      Thread thread = new Thread(() -> {
+        try (HttpConnection c = new HttpConnection(uri.getHost(), uri.getPort())) {
+          for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+            Req r = requests.apply(i);
+            byte[] body = r.body() == null ? null : r.body().getBytes(StandardCharsets.UTF_8);
+            long t0 = System.nanoTime();
+            try {
+              int status = c.send(r.method(), r.path(), r.token(), body);
+              if (status >= 400) {
+                lat.error();
+              } else {
+                lat.add((System.nanoTime() - t0) / 1000);
+              }
+            } catch (IOException e) {
+              lat.error();
+            }
+          }
         }
-        permits.release();
-      }));
+      }, "bench-" + t);
+      thread.start();
+      threads.add(thread);
     }
-    CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+    for (Thread t : threads) {
+      t.join();
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     double[] cpuAfter = cpu();
     double[] perRequest = new double[cpuBefore.length];
@@ -168,15 +193,15 @@ public final class ScimBench {
       perRequest[i] = cpuBefore[i] < 0 || cpuAfter[i] < 0 || n == 0 ? Double.NaN : (cpuAfter[i] - cpuBefore[i]) * 1000 / n;
     }
     Result r = new Result(name, n, lat.errors(), seconds, n / seconds, lat.percentileMillis(50), lat.percentileMillis(99), lat.percentileMillis(100),
-        perRequest[0], perRequest[1], perRequest[2], loadAverage());
+        perRequest[0], perRequest[1], perRequest[2], perRequest[3], loadAverage());
     System.out.printf(Locale.ROOT, "%s: %d in %.1f s, %.0f/s, p50 %.2f ms, p99 %.2f ms, %d errors%n", name, n, seconds, r.perSecond(), r.p50(), r.p99(), r.errors());
     return r;
   }
 
-  /** CPU seconds so far of ingest-scim, PostgreSQL (its postmaster and backends) and devstack (Kafka). */
+  /** CPU seconds so far of ingest-scim, PostgreSQL (its postmaster and backends), devstack (Kafka) and this load generator. */
   private double[] cpu() {
     return new double[] {Processes.cpuSeconds(pid("pids/ingest-scim.pid")), Processes.cpuSeconds(pid("devstack/data/postgres/postmaster.pid")),
-        Processes.cpuSeconds(pid("pids/devstack.pid"))};
+        Processes.cpuSeconds(pid("pids/devstack.pid")), Processes.cpuSeconds(ProcessHandle.current().pid())};
   }
 
   private long pid(String file) {
@@ -207,7 +232,8 @@ public final class ScimBench {
   }
 
   private String createGroup(String scim, String token, String name) throws IOException, InterruptedException {
-    HttpResponse<String> r = send(post(scim + "/Groups", token, "{\"displayName\":\"" + name + "\"}"));
+    HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create(base + scim + "/Groups")).header("Authorization", "Bearer " + token)
+        .header("Content-Type", "application/scim+json").POST(HttpRequest.BodyPublishers.ofString("{\"displayName\":\"" + name + "\"}")).build());
     if (r.statusCode() != 201) {
       throw new IllegalStateException("creating a group failed: " + r.statusCode() + " " + r.body());
     }
@@ -218,13 +244,13 @@ public final class ScimBench {
     return http.send(r, HttpResponse.BodyHandlers.ofString());
   }
 
-  private static HttpRequest addMember(String scim, String token, String group, String member) {
-    return request(scim + "/Groups/" + group, token, "PATCH",
+  private static Req addMember(String scim, String token, String group, String member) {
+    return new Req("PATCH", scim + "/Groups/" + group, token,
         "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"" + member + "\"}]}]}");
   }
 
-  private static HttpRequest byUserName(String scim, String token, long n) {
-    return get(scim + "/Users?filter=" + URLEncoder.encode("userName eq \"s" + n + "@bench.example\"", StandardCharsets.UTF_8), token);
+  private static Req byUserName(String scim, String token, long n) {
+    return new Req("GET", scim + "/Users?filter=" + URLEncoder.encode("userName eq \"s" + n + "@bench.example\"", StandardCharsets.UTF_8), token, null);
   }
 
   private static String user(String name) {
@@ -241,30 +267,16 @@ public final class ScimBench {
     return u.toString();
   }
 
-  private static HttpRequest post(String url, String token, String body) {
-    return request(url, token, "POST", body);
-  }
-
-  private static HttpRequest get(String url, String token) {
-    return HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token).GET().build();
-  }
-
-  private static HttpRequest request(String url, String token, String method, String body) {
-    return HttpRequest.newBuilder(URI.create(url)).header("Authorization", "Bearer " + token)
-        .header("Content-Type", "application/scim+json").method(method, HttpRequest.BodyPublishers.ofString(body)).build();
-  }
-
   private static void print(List<Result> results, int concurrency) {
     System.out.printf(Locale.ROOT, "%nSCIM benchmark, concurrency %d, %s, %d cores%n", concurrency, Instant.now(), Runtime.getRuntime().availableProcessors());
-    System.out.printf(Locale.ROOT, "| %-34s | %8s | %6s | %7s | %7s | %7s | %8s | %6s | %6s | %6s | %5s |%n",
-        "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "scim", "pg", "kafka", "load");
-    System.out.printf(Locale.ROOT, "| %-34s | %8s | %6s | %7s | %7s | %7s | %8s | %6s | %6s | %6s | %5s |%n",
-        "", "", "", "", "", "", "", "CPU ms", "per", "req", "avg");
-    System.out.println("|------------------------------------|----------|--------|---------|---------|---------|----------|--------|--------|--------|-------|");
+    System.out.println("CPU ms per request: scim = ingest-scim, pg = PostgreSQL, kafka = devstack, bench = this load generator; load = 1-min load average at the end");
+    System.out.printf(Locale.ROOT, "| %-34s | %8s | %6s | %7s | %7s | %7s | %8s | %6s | %6s | %6s | %6s | %5s |%n",
+        "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms", "scim", "pg", "kafka", "bench", "load");
+    System.out.println("|------------------------------------|----------|--------|---------|---------|---------|----------|--------|--------|--------|--------|-------|");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "| %-34s | %8d | %6d | %7.0f | %7.2f | %7.2f | %8.2f | %6.3f | %6.3f | %6.3f | %5.1f |%n",
+      System.out.printf(Locale.ROOT, "| %-34s | %8d | %6d | %7.0f | %7.2f | %7.2f | %8.2f | %6.3f | %6.3f | %6.3f | %6.3f | %5.1f |%n",
           r.name(), r.requests(), r.errors(), r.perSecond(), r.p50(), r.p99(), r.max(),
-          r.scimCpuMsPerRequest(), r.postgresCpuMsPerRequest(), r.devstackCpuMsPerRequest(), r.loadAverage());
+          r.scimCpuMsPerRequest(), r.postgresCpuMsPerRequest(), r.devstackCpuMsPerRequest(), r.benchCpuMsPerRequest(), r.loadAverage());
     }
   }
 
