@@ -110,4 +110,45 @@ class UsersApiTest {
     io.restassured.RestAssured.given().auth().oauth2(second).get("/scim/v2/" + a.id() + "/Users").then().statusCode(403)
         .body("schemas[0]", equalTo("urn:ietf:params:scim:api:messages:2.0:Error"));
   }
+
+  @Test
+  void a_user_lists_the_groups_of_its_own_directory_only() {
+    ScimTestSupport.Dir a = ScimTestSupport.newDirectory();
+    ScimTestSupport.Dir b = ScimTestSupport.newDirectory();
+    String user = a.scim().body("{\"userName\":\"grouped@example.com\"}").post("/Users").then().statusCode(201).extract().path("id");
+    String own = a.scim().body("{\"displayName\":\"Zeta\",\"members\":[{\"value\":\"" + user + "\"}]}").post("/Groups")
+        .then().statusCode(201).extract().path("id");
+    String own2 = a.scim().body("{\"displayName\":\"Alpha\",\"members\":[{\"value\":\"" + user + "\"}]}").post("/Groups")
+        .then().statusCode(201).extract().path("id");
+    // Member values are free text: another directory's group may name this user's id.
+    b.scim().body("{\"displayName\":\"Foreign\",\"members\":[{\"value\":\"" + user + "\"}]}").post("/Groups").then().statusCode(201);
+
+    a.scim().get("/Users/" + user).then().statusCode(200)
+        .body("groups.value", org.hamcrest.Matchers.contains(own2, own))
+        .body("groups.display", org.hamcrest.Matchers.contains("Alpha", "Zeta"))
+        .body("groups[0].type", equalTo("direct"))
+        .body("groups[0].$ref", containsString("/scim/v2/" + a.id() + "/Groups/" + own2));
+    a.scim().queryParam("filter", "userName eq \"grouped@example.com\"").get("/Users").then().statusCode(200)
+        .body("Resources[0].groups.display", org.hamcrest.Matchers.contains("Alpha", "Zeta"));
+    a.scim().queryParam("excludedAttributes", "groups").get("/Users/" + user).then().statusCode(200)
+        .body("groups", org.hamcrest.Matchers.nullValue());
+  }
+
+  @Test
+  void list_pages_report_the_total_whatever_page_is_asked() {
+    ScimTestSupport.Dir dir = ScimTestSupport.newDirectory();
+    for (int i = 0; i < 5; i++) {
+      dir.scim().body("{\"userName\":\"page" + i + "@example.com\"}").post("/Users").then().statusCode(201);
+    }
+    // Full pages, a short last page, a page past the end, no page at all, and a filter with one match.
+    int[][] cases = {{1, 2, 2}, {3, 2, 2}, {5, 2, 1}, {6, 2, 0}, {9, 2, 0}, {1, 5, 5}, {1, 10, 5}, {2, 10, 4}, {1, 0, 0}};
+    for (int[] c : cases) {
+      dir.scim().queryParam("startIndex", c[0]).queryParam("count", c[1]).get("/Users").then().statusCode(200)
+          .body("totalResults", equalTo(5)).body("itemsPerPage", equalTo(c[2])).body("startIndex", equalTo(c[0]));
+    }
+    dir.scim().queryParam("filter", "userName eq \"page3@example.com\"").get("/Users").then().statusCode(200)
+        .body("totalResults", equalTo(1)).body("Resources[0].userName", equalTo("page3@example.com"));
+    dir.scim().queryParam("filter", "userName eq \"nobody@example.com\"").get("/Users").then().statusCode(200)
+        .body("totalResults", equalTo(0)).body("itemsPerPage", equalTo(0));
+  }
 }

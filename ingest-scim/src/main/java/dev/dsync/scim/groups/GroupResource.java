@@ -92,8 +92,9 @@ public class GroupResource {
   public Uni<Response> patch(@PathParam("id") String id, @HeaderParam("If-Match") String ifMatch, String body,
       @QueryParam("attributes") String attributes, @QueryParam("excludedAttributes") String excluded) {
     UUID uuid = uuid(id);
-    return groups.patch(caller.get(), uuid, ScimBodies.parse(body), ifMatch).map(r -> {
-      if (attributes == null && excluded == null) {
+    boolean representation = attributes != null || excluded != null;
+    return groups.patch(caller.get(), uuid, ScimBodies.parse(body), ifMatch, representation).map(r -> {
+      if (!representation) {
         return Response.noContent().tag(tag(r)).build();
       }
       return single(r, Projection.of(attributes, excluded));

@@ -17,6 +17,7 @@ import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.scim.ScimConfig;
 import dev.dsync.scim.auth.ScimCaller;
+import dev.dsync.scim.outbox.OutboxStatement;
 import dev.dsync.scim.filter.FilterTranslator;
 import dev.dsync.scim.filter.ScimFilters;
 import dev.dsync.scim.filter.SqlWhere;
@@ -63,11 +64,13 @@ public class GroupService {
 
   private final Pool pool;
   private final Outbox outbox;
+  private final OutboxStatement outboxStatement;
   private final ScimConfig config;
 
-  public GroupService(Pool pool, Outbox outbox, ScimConfig config) {
+  public GroupService(Pool pool, Outbox outbox, OutboxStatement outboxStatement, ScimConfig config) {
     this.pool = pool;
     this.outbox = outbox;
+    this.outboxStatement = outboxStatement;
     this.config = config;
   }
 
@@ -117,18 +120,25 @@ public class GroupService {
             List<String> have = current.stream().map(Member::value).toList();
             List<Member> toAdd = wanted.values().stream().filter(m -> !have.contains(m.value())).toList();
             return removeMembers(tx, id, removed).chain(gone -> addMembers(tx, id, toAdd)
-                .chain(added -> applyChange(tx, caller, row, doc, new Delta(added, gone, false))));
+                .chain(added -> applyChange(tx, caller, row, doc, new Delta(added, gone, false), true)));
           });
         }));
   }
 
+  /**
+   * Applies a PATCH. {@code representation}: whether the caller answers with the group (attributes
+   * were asked for); without it the member list is never read, only the new version (the ETag).
+   */
   @WithSpan("scim.groups.patch")
-  public Uni<Rendered> patch(ScimCaller caller, UUID id, JsonNode body, String ifMatch) {
+  public Uni<Rendered> patch(ScimCaller caller, UUID id, JsonNode body, String ifMatch, boolean representation) {
     ObjectNode normalized = PatchNormalizer.normalize(body, ScimSchemas.GROUPS);
     List<PatchOperation> attributeOps = new ArrayList<>();
     List<MemberOp> memberOps = new ArrayList<>();
     for (JsonNode op : normalized.withArray("Operations")) {
       split(Patches.parse(op), attributeOps, memberOps);
+    }
+    if (ifMatch == null && !representation && attributeOps.isEmpty() && MemberStatement.applies(memberOps)) {
+      return memberChange(caller, id, memberOps);
     }
     return pool.withTransaction(tx ->
         find(tx, caller, id, true).chain(row -> {
@@ -138,8 +148,44 @@ public class GroupService {
           Patches.apply(working, attributeOps);
           ObjectNode next = ResourceNormalizer.normalize(ScimSchemas.GROUPS, working, List.of("members"));
           displayName(next);
-          return applyMemberOps(tx, id, memberOps).chain(delta -> applyChange(tx, caller, row, next, delta));
+          return applyMemberOps(tx, id, memberOps).chain(delta -> applyChange(tx, caller, row, next, delta, representation));
         }));
+  }
+
+  /**
+   * A PATCH that only adds, or only removes, members, as one statement: it locks the group's row,
+   * changes the member rows, bumps the version and writes the membership event, and commits. The
+   * row lock is held for that statement's execution and commit only, with no round trip to this
+   * service in between, so clients changing the same group queue for as short a time as possible.
+   * The lock is taken before any member row is touched, as every other group write does (no
+   * deadlock), and the version and outbox row are made under it, so sourceVersion grows with the
+   * outbox order per group.
+   */
+  private Uni<Rendered> memberChange(ScimCaller caller, UUID id, List<MemberOp> ops) {
+    List<Object> params = new ArrayList<>();
+    params.add(id);
+    params.add(caller.directoryId());
+    MemberStatement change = MemberStatement.of(ops, params);
+    params.add(now());
+    int eventParams = params.size() + 1;
+    GroupMembershipChanged placeholder = new GroupMembershipChanged(id.toString(), 0, now().toInstant(), List.of(), List.of(), false, caller.actor(), null);
+    outboxStatement.addParams(params, OutboxMessage.of(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, caller.directoryId().toString(), caller.tenantId(),
+        caller.directoryId().toString(), id.toString(), placeholder));
+    String sql = "with locked as (select id, version from scim_group where id = $1 and directory_id = $2 for no key update),"
+        + " changed as (" + change.sql() + "),"
+        + " bumped as (update scim_group g set version = g.version + 1, last_modified = $" + (eventParams - 1)
+        + " from locked l where g.id = l.id and exists (select 1 from changed) returning g.version),"
+        + " event as (" + OutboxStatement.insertFrom("bumped b", eventParams, payload -> change.eventPayload(payload, "b.version")) + ")"
+        + " select (select version from locked) as version, (select version from bumped) as bumped";
+    return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+      Row row = rows.iterator().next();
+      Long bumped = row.getLong("bumped");
+      Long version = bumped != null ? bumped : row.getLong("version");
+      if (version == null) {
+        throw ScimProblem.notFound("Group " + id + " not found");
+      }
+      return new Rendered(id, version, JSON.objectNode());
+    });
   }
 
   @WithSpan("scim.groups.delete")
@@ -178,7 +224,7 @@ public class GroupService {
    * Writes the group's new document after its member changes were applied ({@code delta}: what
    * actually changed), bumps its version and emits what changed; nothing when nothing did.
    */
-  private Uni<Rendered> applyChange(SqlClient tx, ScimCaller caller, Row row, ObjectNode next, Delta delta) {
+  private Uni<Rendered> applyChange(SqlClient tx, ScimCaller caller, Row row, ObjectNode next, Delta delta, boolean withMembers) {
     UUID id = row.getUUID("id");
     ObjectNode current = (ObjectNode) EventJson.read(row.getString("resource"), JsonNode.class);
     List<String> changed = ResourceDiff.changed(current, next);
@@ -188,7 +234,7 @@ public class GroupService {
     boolean replaced = delta.replaced();
     return Uni.createFrom().voidItem().chain(() -> {
       if (!docChanged && added.isEmpty() && removed.isEmpty()) {
-        return currentMembers(tx, id).map(members -> render(id, current, row.getLong("version"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("last_modified"), caller, members));
+        return members(tx, id, withMembers).map(members -> render(id, current, row.getLong("version"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("last_modified"), caller, members));
       }
       long version = row.getLong("version") + 1;
       OffsetDateTime now = now();
@@ -196,13 +242,18 @@ public class GroupService {
           .execute(Tuple.from(new Object[] {id, displayName(next), text(next, "externalId"), next.toString(), version, now}))
           .chain(() -> docChanged ? upserted(tx, caller, render(id, next, version, row.getOffsetDateTime("created_at"), now, caller, null), changed) : Uni.createFrom().voidItem())
           .chain(() -> added.isEmpty() && removed.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, version, added, removed, replaced))
-          .chain(() -> currentMembers(tx, id))
+          .chain(() -> members(tx, id, withMembers))
           .map(members -> render(id, next, version, row.getOffsetDateTime("created_at"), now, caller, members));
     });
   }
 
+  /** The group's members for its representation, or null (none rendered) when no representation is wanted. */
+  private Uni<List<Member>> members(SqlClient tx, UUID id, boolean wanted) {
+    return wanted ? currentMembers(tx, id) : Uni.createFrom().nullItem();
+  }
+
   /** A membership change a PATCH asks for. */
-  private record MemberOp(String kind, List<Member> values, Filter filter) {}
+  record MemberOp(String kind, List<Member> values, Filter filter) {}
 
   private record Delta(List<Member> added, List<Member> removed, boolean replaced) {}
 

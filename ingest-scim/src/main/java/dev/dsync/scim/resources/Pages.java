@@ -11,6 +11,17 @@ public final class Pages {
 
   private Pages() {}
 
+  /**
+   * totalResults as the page alone tells it, or null when it takes a count: a page shorter than
+   * asked for ends the results, unless it is empty past the first one (the results may end earlier).
+   */
+  public static Long totalFromPage(int startIndex, int count, int pageSize) {
+    if (pageSize >= count || (pageSize == 0 && startIndex > 1)) {
+      return null;
+    }
+    return (long) (startIndex - 1) + pageSize;
+  }
+
   public static ObjectNode listResponse(long total, int startIndex, List<ObjectNode> resources) {
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     out.putArray("schemas").add(ScimSchemas.LIST_RESPONSE);

@@ -13,6 +13,7 @@ import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.scim.ScimConfig;
 import dev.dsync.scim.auth.ScimCaller;
+import dev.dsync.scim.outbox.OutboxStatement;
 import dev.dsync.scim.filter.FilterTranslator;
 import dev.dsync.scim.filter.ScimFilters;
 import dev.dsync.scim.filter.SqlWhere;
@@ -40,10 +41,9 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -54,15 +54,22 @@ import java.util.UUID;
 public class UserService {
 
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
-  private static final String COLUMNS = "r.id, r.resource::text as resource, r.version, r.created_at, r.last_modified";
+  private static final String COLUMNS = "r.id, r.directory_id, r.resource::text as resource, r.version, r.created_at, r.last_modified";
+
+  private static final String CREATE =
+      "with u as (insert into scim_user (id, directory_id, user_name, user_name_lower, external_id, display_name, active, emails_lower, resource, version, created_at, last_modified)"
+          + " values ($1, $2, $3, $4, $5, $6, $7, $8, cast(cast($9 as text) as jsonb), 1, $10, $10) returning id) "
+          + OutboxStatement.insertFrom("u", 11, payload -> payload);
 
   private final Pool pool;
   private final Outbox outbox;
+  private final OutboxStatement outboxStatement;
   private final ScimConfig config;
 
-  public UserService(Pool pool, Outbox outbox, ScimConfig config) {
+  public UserService(Pool pool, Outbox outbox, OutboxStatement outboxStatement, ScimConfig config) {
     this.pool = pool;
     this.outbox = outbox;
+    this.outboxStatement = outboxStatement;
     this.config = config;
   }
 
@@ -72,23 +79,28 @@ public class UserService {
     Columns cols = Columns.of(doc);
     UUID id = UUID.randomUUID();
     OffsetDateTime now = now();
-    return pool.withTransaction(
-            tx ->
-                tx.preparedQuery(
-                        "insert into scim_user (id, directory_id, user_name, user_name_lower, external_id, display_name, active, emails_lower, resource, version, created_at, last_modified)"
-                            + " values ($1, $2, $3, $4, $5, $6, $7, $8, cast(cast($9 as text) as jsonb), 1, $10, $10)")
-                    .execute(insertTuple(id, caller.directoryId(), cols, doc, now))
-                    .chain(() -> {
-                      Rendered r = render(id, doc, 1, now, now, caller, List.of());
-                      return upserted(tx, caller, r, ResourceDiff.changed(null, doc)).replaceWith(r);
-                    }))
+    Rendered r = render(id, doc, 1, now, now, caller, List.of());
+    List<Object> params = new ArrayList<>(10 + OutboxStatement.PARAMS);
+    Collections.addAll(params, insertValues(id, caller.directoryId(), cols, doc, now));
+    outboxStatement.addParams(params, upsertedEvent(caller, r, ResourceDiff.changed(null, doc)));
+    // One statement, so one round trip and its own transaction: the user and its event commit together.
+    return pool.preparedQuery(CREATE)
+        .execute(Tuple.from(params))
+        .replaceWith(r)
         .onFailure(PgException.class)
         .transform(UserService::uniqueness);
   }
 
   public Uni<Rendered> get(ScimCaller caller, UUID id, Projection projection) {
-    return find(pool, caller, id, false)
-        .chain(row -> withGroups(pool, caller, List.of(row), projection).map(list -> list.get(0)));
+    boolean groups = projection.includes("groups");
+    return pool.preparedQuery(withGroups(groups, "select " + COLUMNS + " from scim_user r where r.id = $1 and r.directory_id = $2"))
+        .execute(Tuple.of(id, caller.directoryId()))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            throw ScimProblem.notFound("User " + id + " not found");
+          }
+          return render(rows.iterator().next(), caller, groups);
+        });
   }
 
   @WithSpan("scim.users.replace")
@@ -141,16 +153,21 @@ public class UserService {
     }
     String order = Sorting.orderBy(ScimSchemas.USERS, query.sortBy(), query.descending());
     String countSql = "select count(*) from scim_user r where " + where;
-    String pageSql = "select " + COLUMNS + " from scim_user r where " + where + " order by " + order
-        + " limit " + query.count() + " offset " + (query.startIndex() - 1);
     Tuple tuple = Tuple.from(params);
-    return pool.preparedQuery(countSql).execute(tuple)
-        .map(rows -> rows.iterator().next().getLong(0))
-        .chain(total -> (query.count() == 0
-                ? Uni.createFrom().item(List.<Row>of())
-                : pool.preparedQuery(pageSql).execute(tuple).map(UserService::rows))
-            .chain(rows -> withGroups(pool, caller, rows, query.projection()))
-            .map(list -> Pages.listResponse(total, query.startIndex(), list.stream().map(r -> query.projection().apply(r.json())).toList())));
+    Uni<Long> count = pool.preparedQuery(countSql).execute(tuple).map(rows -> rows.iterator().next().getLong(0));
+    if (query.count() == 0) {
+      return count.map(total -> Pages.listResponse(total, query.startIndex(), List.of()));
+    }
+    boolean groups = query.projection().includes("groups");
+    String pageSql = withGroups(groups, "select " + COLUMNS + " from scim_user r where " + where + " order by " + order
+        + " limit " + query.count() + " offset " + (query.startIndex() - 1));
+    return pool.preparedQuery(pageSql).execute(tuple)
+        .chain(rows -> {
+          List<ObjectNode> page = new ArrayList<>(rows.size());
+          rows.forEach(row -> page.add(query.projection().apply(render(row, caller, groups).json())));
+          Long known = Pages.totalFromPage(query.startIndex(), query.count(), page.size());
+          return (known != null ? Uni.createFrom().item(known) : count).map(total -> Pages.listResponse(total, query.startIndex(), page));
+        });
   }
 
   /** Locks the user, checks If-Match, computes the new document and writes it if it differs. */
@@ -167,7 +184,7 @@ public class UserService {
                       List<String> changed = ResourceDiff.changed(current, next);
                       OffsetDateTime created = row.getOffsetDateTime("created_at");
                       if (changed.isEmpty() && current.get("schemas").equals(next.get("schemas"))) {
-                        return withGroups(tx, caller, List.of(row), Projection.ALL).map(l -> l.get(0));
+                        return groupsOf(tx, caller, id).map(groups -> render(id, current, version, created, row.getOffsetDateTime("last_modified"), caller, groups));
                       }
                       long nextVersion = version + 1;
                       OffsetDateTime now = now();
@@ -177,9 +194,9 @@ public class UserService {
                           .execute(Tuple.from(new Object[] {
                             id, caller.directoryId(), cols.userName(), cols.userName().toLowerCase(Locale.ROOT), cols.externalId(), cols.displayName(),
                             cols.active(), cols.emails(), next.toString(), nextVersion, now}))
-                          .chain(() -> groupsOf(tx, List.of(id)))
+                          .chain(() -> groupsOf(tx, caller, id))
                           .chain(groups -> {
-                            Rendered r = render(id, next, nextVersion, created, now, caller, groups.getOrDefault(id.toString(), List.of()));
+                            Rendered r = render(id, next, nextVersion, created, now, caller, groups);
                             return upserted(tx, caller, r, changed).replaceWith(r);
                           });
                     }))
@@ -188,12 +205,16 @@ public class UserService {
   }
 
   private Uni<UUID> upserted(SqlClient tx, ScimCaller caller, Rendered r, List<String> changed) {
+    return outbox.append(tx, upsertedEvent(caller, r, changed));
+  }
+
+  private static OutboxMessage upsertedEvent(ScimCaller caller, Rendered r, List<String> changed) {
     ObjectNode resource = r.json().deepCopy();
     resource.remove("groups");
     UserUpserted data = new UserUpserted(
         r.id().toString(), text(resource, "externalId"), r.version(), now().toInstant(), resource, changed, caller.actor(), null);
-    return outbox.append(tx, OutboxMessage.of(
-        EventType.SOURCE_USER_UPSERTED, caller.directoryId().toString(), caller.tenantId(), caller.directoryId().toString(), r.id().toString(), data));
+    return OutboxMessage.of(
+        EventType.SOURCE_USER_UPSERTED, caller.directoryId().toString(), caller.tenantId(), caller.directoryId().toString(), r.id().toString(), data);
   }
 
   private Uni<Row> find(SqlClient client, ScimCaller caller, UUID id, boolean lock) {
@@ -207,32 +228,52 @@ public class UserService {
         });
   }
 
-  private Uni<List<Rendered>> withGroups(SqlClient client, ScimCaller caller, List<Row> rows, Projection projection) {
-    if (rows.isEmpty()) {
-      return Uni.createFrom().item(List.of());
+  /**
+   * {@code page} (a query over scim_user r selecting {@link #COLUMNS}) with, when {@code groups},
+   * each user's direct groups of its own directory as two arrays in display-name order, in the same
+   * round trip. The lateral join runs once per row of the page (after its limit) and keeps its order.
+   */
+  private static String withGroups(boolean groups, String page) {
+    if (!groups) {
+      return page;
     }
-    List<UUID> ids = rows.stream().map(r -> r.getUUID("id")).toList();
-    Uni<Map<String, List<ObjectNode>>> groups = projection.includes("groups") ? groupsOf(client, ids) : Uni.createFrom().item(Map.of());
-    return groups.map(g -> rows.stream()
-        .map(r -> render(r.getUUID("id"), (ObjectNode) EventJson.read(r.getString("resource"), JsonNode.class), r.getLong("version"),
-            r.getOffsetDateTime("created_at"), r.getOffsetDateTime("last_modified"), caller, g.getOrDefault(r.getUUID("id").toString(), List.of())))
-        .toList());
+    return "select p.*, gr.group_ids, gr.group_names from (" + page + ") p left join lateral ("
+        + "select array_agg(g.id order by g.display_name, g.id) as group_ids, array_agg(g.display_name order by g.display_name, g.id) as group_names"
+        + " from scim_group_member m join scim_group g on g.id = m.group_id and g.directory_id = p.directory_id where m.member_id = p.id::text) gr on true";
   }
 
-  /** Direct groups of each user, for the read-only {@code groups} attribute. */
-  private Uni<Map<String, List<ObjectNode>>> groupsOf(SqlClient client, List<UUID> userIds) {
-    String[] ids = userIds.stream().map(UUID::toString).toArray(String[]::new);
-    return client.preparedQuery("select m.member_id, g.id, g.display_name from scim_group_member m join scim_group g on g.id = m.group_id where m.member_id = any($1) order by g.display_name")
-        .execute(Tuple.of(ids))
+  private Rendered render(Row r, ScimCaller caller, boolean groupsLoaded) {
+    List<ObjectNode> groups = List.of();
+    if (groupsLoaded) {
+      UUID[] ids = r.getArrayOfUUIDs("group_ids");
+      String[] names = r.getArrayOfStrings("group_names");
+      if (ids != null) {
+        groups = new ArrayList<>(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+          groups.add(group(ids[i], names[i]));
+        }
+      }
+    }
+    return render(r.getUUID("id"), (ObjectNode) EventJson.read(r.getString("resource"), JsonNode.class), r.getLong("version"),
+        r.getOffsetDateTime("created_at"), r.getOffsetDateTime("last_modified"), caller, groups);
+  }
+
+  private static ObjectNode group(UUID id, String displayName) {
+    ObjectNode g = JSON.objectNode();
+    g.put("value", id.toString());
+    g.put("display", displayName);
+    g.put("type", "direct");
+    return g;
+  }
+
+  /** Direct groups of a user, for the read-only {@code groups} attribute. */
+  private Uni<List<ObjectNode>> groupsOf(SqlClient client, ScimCaller caller, UUID userId) {
+    return client.preparedQuery("select g.id, g.display_name from scim_group_member m join scim_group g on g.id = m.group_id"
+            + " where m.member_id = $1 and g.directory_id = $2 order by g.display_name, g.id")
+        .execute(Tuple.of(userId.toString(), caller.directoryId()))
         .map(rows -> {
-          Map<String, List<ObjectNode>> out = new HashMap<>();
-          rows.forEach(r -> {
-            ObjectNode g = JSON.objectNode();
-            g.put("value", r.getUUID("id").toString());
-            g.put("display", r.getString("display_name"));
-            g.put("type", "direct");
-            out.computeIfAbsent(r.getString("member_id"), k -> new ArrayList<>()).add(g);
-          });
+          List<ObjectNode> out = new ArrayList<>();
+          rows.forEach(r -> out.add(group(r.getUUID("id"), r.getString("display_name"))));
           return out;
         });
   }
@@ -263,15 +304,9 @@ public class UserService {
     return config.publicBaseUrl() + "/scim/v2/" + caller.directoryId();
   }
 
-  private static List<Row> rows(io.vertx.mutiny.sqlclient.RowSet<Row> set) {
-    List<Row> out = new ArrayList<>();
-    set.forEach(out::add);
-    return out;
-  }
-
-  private static Tuple insertTuple(UUID id, UUID directory, Columns c, ObjectNode doc, OffsetDateTime now) {
-    return Tuple.from(new Object[] {
-      id, directory, c.userName(), c.userName().toLowerCase(Locale.ROOT), c.externalId(), c.displayName(), c.active(), c.emails(), doc.toString(), now});
+  private static Object[] insertValues(UUID id, UUID directory, Columns c, ObjectNode doc, OffsetDateTime now) {
+    return new Object[] {
+      id, directory, c.userName(), c.userName().toLowerCase(Locale.ROOT), c.externalId(), c.displayName(), c.active(), c.emails(), doc.toString(), now};
   }
 
   private static Throwable uniqueness(Throwable t) {
