@@ -14,6 +14,7 @@ import dev.dsync.webhooks.delivery.HttpResult;
 import dev.dsync.webhooks.delivery.WebhookClient;
 import dev.dsync.webhooks.security.SecretBox;
 import dev.dsync.webhooks.security.UrlGuard;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
@@ -43,6 +44,7 @@ class ReplicasTest {
   @Inject SecretBox box;
   @Inject AttemptRecorder recorder;
   @Inject WebhookClient client;
+  @Inject MeterRegistry registry;
 
   @Test
   void two_workers_share_the_schedule_without_sending_anything_twice() throws Exception {
@@ -57,7 +59,7 @@ class ReplicasTest {
             return client.post(url, address, headers, body, timeout);
           }
         };
-    DeliveryWorker second = new DeliveryWorker(config, pool, vertx, guard, box, counting, recorder);
+    DeliveryWorker second = new DeliveryWorker(config, pool, vertx, guard, box, counting, recorder, registry);
     try (Receiver receiver = new Receiver().answer(Receiver.slow(200, 20))) {
       var ep = endpoint(tenant, receiver.url());
       second.start();
