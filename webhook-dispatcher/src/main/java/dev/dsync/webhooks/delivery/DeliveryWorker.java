@@ -6,6 +6,7 @@ import dev.dsync.webhooks.security.SecretBox;
 import dev.dsync.webhooks.security.UrlGuard;
 import dev.dsync.webhooks.signing.Signer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
@@ -56,7 +57,8 @@ public class DeliveryWorker {
           + "  cross join lateral ("
           + "    select d.id from delivery d"
           + "    where d.endpoint_id = e.id and d.status = 'PENDING' and d.next_attempt_at <= now()"
-          + "    order by d.next_attempt_at limit least(coalesce(r.room, $1), coalesce(e.rate_limit, $1))) x"
+          + "    order by d.next_attempt_at"
+          + "    limit least(coalesce(r.room, $1), coalesce(e.rate_limit, coalesce(r.room, $1)))) x"
           + "  where e.enabled and coalesce(r.room, $1) > 0),"
           + " claimed as ("
           + "  select d.id from delivery d"
@@ -77,6 +79,7 @@ public class DeliveryWorker {
   private final WebhookClient client;
   private final AttemptRecorder recorder;
   private final Counter claimedCount;
+  private final DistributionSummary claimSize;
   private final Counter handedOff;
   private final Counter lapsed;
   /** How long a lease lasts: a round of waiting in a lane, the attempt itself, and a margin. */
@@ -117,6 +120,7 @@ public class DeliveryWorker {
     this.client = client;
     this.recorder = recorder;
     this.claimedCount = Counter.builder("dsync.webhook.deliveries.claimed").description("deliveries leased by a claim").register(registry);
+    this.claimSize = DistributionSummary.builder("dsync.webhook.claim.size").description("deliveries leased per claim").register(registry);
     this.handedOff =
         Counter.builder("dsync.webhook.deliveries.handed_off").description("deliveries leased at intake and sent without a claim").register(registry);
     this.lapsed =
@@ -270,6 +274,7 @@ public class DeliveryWorker {
                 }
               });
               claimedCount.increment(jobs.size());
+              claimSize.record(jobs.size());
               return jobs;
             });
   }
