@@ -31,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Delivers due messages. It claims due deliveries from PostgreSQL ({@code FOR UPDATE SKIP LOCKED},
@@ -483,7 +484,7 @@ public class DeliveryWorker {
     }
     byte[] body = job.payload().getBytes(StandardCharsets.UTF_8);
     return guard
-        .resolve(url)
+        .deliveryAddress(url)
         .chain(
             address -> {
               long timestamp = Instant.now().getEpochSecond();
@@ -501,8 +502,8 @@ public class DeliveryWorker {
   }
 
   /** Signing keys, newest first: the previous secret signs too until its overlap ends. */
-  private List<byte[]> keys(Claimed job) {
-    List<byte[]> keys = new ArrayList<>(2);
+  private List<SecretKeySpec> keys(Claimed job) {
+    List<SecretKeySpec> keys = new ArrayList<>(2);
     keys.add(unseal(job.endpointId(), job.secret()));
     if (job.previousSecret() != null
         && job.previousSecretExpiresAt() != null
@@ -513,11 +514,11 @@ public class DeliveryWorker {
   }
 
   /**
-   * The key inside a sealed secret, remembered per sealed value: an AES-GCM open per attempt is
-   * measurable at thousands of attempts a second. A rotation seals a new value, so a stale key is
-   * never used; the cache holds only keys of endpoints this replica delivers to.
+   * The signing key inside a sealed secret, remembered per sealed value: an AES-GCM open per
+   * attempt is measurable at thousands of attempts a second. A rotation seals a new value, so a
+   * stale key is never used; the cache holds only keys of endpoints this replica delivers to.
    */
-  private byte[] unseal(UUID endpointId, byte[] sealed) {
+  private SecretKeySpec unseal(UUID endpointId, byte[] sealed) {
     Unsealed known = unsealed.get(endpointId);
     if (known != null && java.util.Arrays.equals(known.sealed(), sealed)) {
       return known.key();
@@ -525,12 +526,12 @@ public class DeliveryWorker {
     if (known != null && known.older() != null && java.util.Arrays.equals(known.older().sealed(), sealed)) {
       return known.older().key();
     }
-    byte[] key = box.decrypt(sealed, EndpointService.sealedFor(endpointId));
+    SecretKeySpec key = Signer.key(box.decrypt(sealed, EndpointService.sealedFor(endpointId)));
     // Two values per endpoint at most: the current secret and, during a rotation, the previous one.
     Unsealed older = known == null ? null : new Unsealed(known.sealed(), known.key(), null);
     unsealed.put(endpointId, new Unsealed(sealed.clone(), key, older));
     return key;
   }
 
-  private record Unsealed(byte[] sealed, byte[] key, Unsealed older) {}
+  private record Unsealed(byte[] sealed, SecretKeySpec key, Unsealed older) {}
 }
