@@ -60,6 +60,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *       and signed requests straight to the receiver, so the producer, the broker's produce path
  *       and the receiver are warm and "cold" below means the dispatcher's JVM, not the harness;
  *   <li>cold: {@code n} events to one fast endpoint on the dispatcher's fresh JVM;
+ *   <li>warm-up, not counted: {@code warmup} more events (the JIT keeps compiling well past the
+ *       cold burst: the dispatcher's compiler threads use ~25 s of CPU in its first 30 s of load);
  *   <li>warm, alone against beside: {@code rounds} blocks of alone, beside, beside, alone (ABBA, so
  *       a trend over the run, e.g. growing tables, weighs on both sides alike), each {@code n}
  *       events to the fast endpoint; beside, an endpoint that answers after {@code slow} seconds
@@ -74,8 +76,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * CPU per delivery much less so.
  *
  * <p>Usage: {@code bin/dsync bench webhooks [n=20000] [slow=10] [latency=2000] [rate=200]
- * [directories=24] [rounds=2] [warmup=0] [threads=16]} ({@code warmup}: events of an extra,
- * uncounted burst after the cold one). Prints a table, writes webhooks-bench.json.
+ * [directories=24] [rounds=2] [warmup=n] [threads=16]}. Prints a table, writes webhooks-bench.json.
  */
 public final class WebhooksBench {
 
@@ -137,7 +138,7 @@ public final class WebhooksBench {
     int rate = Integer.parseInt(a.getOrDefault("rate", "200"));
     int dirs = Integer.parseInt(a.getOrDefault("directories", "24"));
     int rounds = Integer.parseInt(a.getOrDefault("rounds", "2"));
-    int warmup = Integer.parseInt(a.getOrDefault("warmup", "0"));
+    int warmup = Integer.parseInt(a.getOrDefault("warmup", Integer.toString(n)));
     int threads = Integer.parseInt(a.getOrDefault("threads", "16"));
     WebhooksBench bench = new WebhooksBench(env, dirs);
     try {
