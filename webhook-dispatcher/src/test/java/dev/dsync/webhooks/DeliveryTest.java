@@ -16,6 +16,7 @@ import dev.dsync.devstack.DevstackTestResource;
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
 import dev.dsync.webhooks.delivery.DeliveryWorker;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -33,6 +34,11 @@ class DeliveryTest {
 
   @Inject Pool pool;
   @Inject DeliveryWorker worker;
+  @Inject MeterRegistry registry;
+
+  private double counter(String name) {
+    return registry.get(name).counter().count();
+  }
 
   @Test
   void delivers_a_signed_standard_webhook_once_and_publishes_the_attempt() throws Exception {
@@ -207,6 +213,57 @@ class DeliveryTest {
       assertThat(r.header("webhook-signature").split(" ")).hasSize(2);
       new Webhook(next).verify(r.body(), r.headers());
       new Webhook(ep.secret()).verify(r.body(), r.headers());
+    }
+  }
+
+  @Test
+  void new_deliveries_to_an_endpoint_with_room_are_sent_without_a_claim() throws Exception {
+    String tenant = Tokens.newTenant();
+    String directory = UUID.randomUUID().toString();
+    try (Receiver receiver = new Receiver()) {
+      var ep = endpoint(tenant, receiver.url());
+      double handedOff = counter("dsync.webhook.deliveries.handed_off");
+      int n = 5;
+      List<UUID> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        ids.add(IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED));
+      }
+      await().atMost(Duration.ofSeconds(20)).until(() -> ids.stream().allMatch(id -> "SUCCEEDED".equals(deliveryStatus(pool, id, ep.id()))));
+      // Leased in the intake's own transaction and started when it committed.
+      assertThat(counter("dsync.webhook.deliveries.handed_off") - handedOff).isGreaterThanOrEqualTo(n);
+      assertThat(receiver.received()).hasSize(n);
+    }
+  }
+
+  @Test
+  void a_delivery_whose_lease_lapsed_in_the_lane_is_not_sent_then_but_claimed_again_once() throws Exception {
+    String tenant = Tokens.newTenant();
+    String directory = UUID.randomUUID().toString();
+    int fast = 30;
+    int slow = 40;
+    Receiver.Answer[] script = new Receiver.Answer[fast + 1];
+    java.util.Arrays.fill(script, Receiver.status(200));
+    // Then half a second per answer, well within the 1 s timeout: 4 at a time, 40 take 5 s, far
+    // longer than the 1.25 s a leased delivery may wait (test lease 2.5 s).
+    script[fast] = Receiver.slow(200, 500);
+    try (Receiver receiver = new Receiver().answer(script)) {
+      var ep = endpoint(tenant, receiver.url());
+      List<UUID> ids = new java.util.ArrayList<>();
+      for (int i = 0; i < fast; i++) {
+        ids.add(IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED));
+      }
+      // Fast answers: the lane now queues as many as a claim brings.
+      await().atMost(Duration.ofSeconds(20)).until(() -> receiver.received().size() >= fast);
+      double lapsed = counter("dsync.webhook.deliveries.lapsed");
+      for (int i = 0; i < slow; i++) {
+        ids.add(IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED));
+      }
+      await().atMost(Duration.ofSeconds(90)).until(() -> ids.stream().allMatch(id -> "SUCCEEDED".equals(deliveryStatus(pool, id, ep.id()))));
+      Map<String, Long> perId = receiver.received().stream().collect(Collectors.groupingBy(r -> r.header("webhook-id"), Collectors.counting()));
+      assertThat(perId).hasSize(fast + slow);
+      assertThat(perId.values()).as("none sent by a lapsed lease and again by its next claim").containsOnly(1L);
+      assertThat(rows(pool, "select 1 from webhook.attempt where endpoint_id = $1::uuid", ep.id())).hasSize(fast + slow);
+      assertThat(counter("dsync.webhook.deliveries.lapsed") - lapsed).as("some waited past their lease").isPositive();
     }
   }
 }

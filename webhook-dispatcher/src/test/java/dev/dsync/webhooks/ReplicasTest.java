@@ -14,6 +14,8 @@ import dev.dsync.webhooks.delivery.HttpResult;
 import dev.dsync.webhooks.delivery.WebhookClient;
 import dev.dsync.webhooks.security.SecretBox;
 import dev.dsync.webhooks.security.UrlGuard;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Uni;
@@ -43,6 +45,8 @@ class ReplicasTest {
   @Inject SecretBox box;
   @Inject AttemptRecorder recorder;
   @Inject WebhookClient client;
+  @Inject MeterRegistry registry;
+  @Inject DeliveryWorker worker;
 
   @Test
   void two_workers_share_the_schedule_without_sending_anything_twice() throws Exception {
@@ -57,7 +61,7 @@ class ReplicasTest {
             return client.post(url, address, headers, body, timeout);
           }
         };
-    DeliveryWorker second = new DeliveryWorker(config, pool, vertx, guard, box, counting, recorder);
+    DeliveryWorker second = new DeliveryWorker(config, pool, vertx, guard, box, counting, recorder, registry);
     try (Receiver receiver = new Receiver().answer(Receiver.slow(200, 20))) {
       var ep = endpoint(tenant, receiver.url());
       second.start();
@@ -77,6 +81,36 @@ class ReplicasTest {
       assertThat(sentBySecond.get()).as("the second replica took part").isBetween(1, n - 1);
     } finally {
       second.stop();
+    }
+  }
+
+  @Test
+  void a_lane_whose_endpoint_answers_fast_takes_more_than_a_round_per_claim() throws Exception {
+    String tenant = Tokens.newTenant();
+    String directory = UUID.randomUUID().toString();
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    DeliveryWorker alone = new DeliveryWorker(config, pool, vertx, guard, box, client, recorder, meters);
+    int n = 100;
+    try (Receiver receiver = new Receiver()) {
+      var ep = endpoint(tenant, receiver.url());
+      // The service's own worker is stopped: every delivery waits in the table for this one's claims.
+      worker.stop();
+      for (int i = 0; i < n; i++) {
+        IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED);
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          rows(pool, "select 1 from webhook.delivery where endpoint_id = $1::uuid and status = 'PENDING'", ep.id()).size() == n);
+      alone.start();
+      await().atMost(Duration.ofSeconds(60)).until(() ->
+          rows(pool, "select 1 from webhook.delivery where endpoint_id = $1::uuid and status = 'SUCCEEDED'", ep.id()).size() == n);
+      int round = 2 * config.endpointConcurrency(); // what an unknown endpoint's lane takes
+      assertThat(meters.get("dsync.webhook.claim.size").summary().max())
+          .as("once it answered fast, its lane took more than one round in flight and one waiting")
+          .isGreaterThan(round);
+      assertThat(receiver.received()).hasSize(n);
+    } finally {
+      alone.stop();
+      worker.start();
     }
   }
 }

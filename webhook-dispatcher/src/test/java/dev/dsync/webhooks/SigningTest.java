@@ -32,12 +32,23 @@ class SigningTest {
   }
 
   @Test
+  void one_thread_signs_with_one_key_after_another_without_mixing_them() {
+    byte[] spec = WebhookSecret.parse(SPEC_SECRET).key();
+    byte[] payload = SPEC_PAYLOAD.getBytes(StandardCharsets.UTF_8);
+    String other = Signer.sign(WebhookSecret.generate(32).key(), SPEC_MSG_ID, SPEC_TIMESTAMP, payload);
+    assertThat(other).isNotEqualTo(SPEC_SIGNATURE);
+    assertThat(Signer.sign(Signer.key(spec), SPEC_MSG_ID, SPEC_TIMESTAMP, payload)).isEqualTo(SPEC_SIGNATURE);
+    assertThat(Signer.sign(Signer.key(spec), SPEC_MSG_ID, SPEC_TIMESTAMP, payload)).as("again, same thread").isEqualTo(SPEC_SIGNATURE);
+  }
+
+  @Test
   void the_reference_library_verifies_our_signatures_and_both_during_rotation() throws Exception {
     WebhookSecret oldSecret = WebhookSecret.generate(32);
     WebhookSecret newSecret = WebhookSecret.generate(64);
     String body = "{\"type\":\"dsync.user.created\",\"data\":{\"sequence\":1}}";
     long now = Instant.now().getEpochSecond();
-    String header = Signer.header(List.of(newSecret.key(), oldSecret.key()), "m-1", now, body.getBytes(StandardCharsets.UTF_8));
+    String header =
+        Signer.header(List.of(Signer.key(newSecret.key()), Signer.key(oldSecret.key())), "m-1", now, body.getBytes(StandardCharsets.UTF_8));
     assertThat(header.split(" ")).hasSize(2).allSatisfy(s -> assertThat(s).startsWith("v1,"));
     Map<String, List<String>> headers =
         Map.of("webhook-id", List.of("m-1"), "webhook-timestamp", List.of(Long.toString(now)), "webhook-signature", List.of(header));

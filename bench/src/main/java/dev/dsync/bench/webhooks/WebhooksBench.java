@@ -43,6 +43,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -54,16 +56,27 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * directoryId) and delivered to a local receiver that verifies every Standard Webhooks signature.
  *
  * <ol>
- *   <li>throughput: {@code n} events to one fast endpoint, deliveries/s with signing;
- *   <li>isolation: {@code n} more events to the same fast endpoint while a second endpoint that
- *       answers after {@code slow} seconds receives the same events, then {@code n} alone again;
- *       the fast endpoint's rate beside the slow one must not drop by 10 % or more from the mean
- *       of its two runs alone;
+ *   <li>harness warm-up (nothing reaches the dispatcher): {@code n} records to a bench-only topic
+ *       and signed requests straight to the receiver, so the producer, the broker's produce path
+ *       and the receiver are warm and "cold" below means the dispatcher's JVM, not the harness;
+ *   <li>cold: {@code n} events to one fast endpoint on the dispatcher's fresh JVM;
+ *   <li>warm-up, not counted: {@code warmup} more events (the JIT keeps compiling well past the
+ *       cold burst: the dispatcher's compiler threads use ~25 s of CPU in its first 30 s of load);
+ *   <li>warm, alone against beside: {@code rounds} blocks of alone, beside, beside, alone (ABBA, so
+ *       a trend over the run, e.g. growing tables, weighs on both sides alike), each {@code n}
+ *       events to the fast endpoint; beside, an endpoint that answers after {@code slow} seconds
+ *       subscribes to the same events (registered for the burst, deleted after it). The drop is
+ *       the median beside against the median alone (target &lt; 10 %);
  *   <li>latency: {@code latency} events paced at {@code rate}/s, from publish to receipt (p50/p99).
  * </ol>
  *
+ * <p>Every burst also reports CPU time per delivery of the dispatcher, PostgreSQL, the devstack
+ * JVM (Kafka) and audit-service (which consumes dsync.webhook.attempts), and how many cores the
+ * rest of the machine used meanwhile: on a shared machine the rate follows the CPU left over, the
+ * CPU per delivery much less so.
+ *
  * <p>Usage: {@code bin/dsync bench webhooks [n=20000] [slow=10] [latency=2000] [rate=200]
- * [directories=24] [warmup=n] [threads=16]}. Prints a table, writes webhooks-bench.json.
+ * [directories=24] [rounds=2] [warmup=n] [threads=16]}. Prints a table, writes webhooks-bench.json.
  */
 public final class WebhooksBench {
 
@@ -78,7 +91,21 @@ public final class WebhooksBench {
   /** Publish time (nanoTime) of each event id, for event-to-delivery latency. */
   private final Map<String, Long> publishedAt = new ConcurrentHashMap<>();
 
-  record Result(String name, int deliveries, int badSignatures, double seconds, double perSecond, double p50, double p99, double max) {}
+  record Result(
+      String name,
+      String kind,
+      int deliveries,
+      int badSignatures,
+      double publishSeconds,
+      double seconds,
+      double perSecond,
+      double p50,
+      double p99,
+      double max,
+      Cpu cpu) {}
+
+  /** CPU milliseconds per delivery of the processes in the path; the cores everything else used. */
+  record Cpu(double dispatcherMs, double postgresMs, double kafkaMs, double auditMs, double benchMs, double otherCores) {}
 
   private WebhooksBench(BenchEnv env, int directoryCount) throws IOException {
     this.env = env;
@@ -110,79 +137,158 @@ public final class WebhooksBench {
     int latencyEvents = Integer.parseInt(a.getOrDefault("latency", "2000"));
     int rate = Integer.parseInt(a.getOrDefault("rate", "200"));
     int dirs = Integer.parseInt(a.getOrDefault("directories", "24"));
-    // A full burst by default: the JIT of every process in the path settles before anything counts.
+    int rounds = Integer.parseInt(a.getOrDefault("rounds", "2"));
     int warmup = Integer.parseInt(a.getOrDefault("warmup", Integer.toString(n)));
     int threads = Integer.parseInt(a.getOrDefault("threads", "16"));
     WebhooksBench bench = new WebhooksBench(env, dirs);
     try {
-      bench.run(n, slowSeconds, latencyEvents, rate, warmup, threads);
+      bench.run(n, slowSeconds, latencyEvents, rate, rounds, warmup, threads);
     } finally {
       bench.producer.close(Duration.ofSeconds(5));
     }
   }
 
-  private void run(int n, int slowSeconds, int latencyEvents, int rate, int warmup, int threads) throws Exception {
+  private void run(int n, int slowSeconds, int latencyEvents, int rate, int rounds, int warmup, int threads) throws Exception {
     List<Result> results = new ArrayList<>();
     Map<String, Object> facts = new LinkedHashMap<>();
     try (Receiver fast = new Receiver("fast", threads, 0); Receiver slow = new Receiver("slow", 64, slowSeconds * 1000L)) {
+      warmHarness(fast, n);
+
       Endpoint fastEp = register(fast.url(), "bench fast receiver");
       fast.secret(fastEp.secret());
+      facts.put("loadAverageAtStart", loadAverage());
 
+      results.add(burst("fast alone, cold dispatcher JVM", "cold", fast, n));
+      facts.put("rssMibAfterCold", rss());
       if (warmup > 0) {
-        Result w = burst("warm-up (not counted)", fast, warmup);
+        Result w = burst("warm-up (not counted)", "warmup", fast, warmup);
         System.out.printf(Locale.ROOT, "warm-up: %d deliveries at %.0f/s%n", w.deliveries(), w.perSecond());
       }
 
-      // Alone, beside, alone again: the baseline is the mean of the two runs alone, so warm-up and
-      // other load on a shared machine bias neither side.
-      Result alone = burst("fast endpoint alone", fast, n);
-      results.add(alone);
-      facts.put("rssMibAfterThroughput", rss());
-
-      Endpoint slowEp = register(slow.url(), "bench slow receiver (" + slowSeconds + " s)");
-      slow.secret(slowEp.secret());
-      Result beside = burst("fast beside a " + slowSeconds + " s endpoint", fast, n);
-      results.add(beside);
-      facts.put("slowEndpointRequestsDuringRun", slow.received());
-      facts.put("rssMibBesideSlow", rss());
-      // The slow endpoint's backlog would load the platform for hours; it goes (with its deliveries).
-      delete(slowEp.id());
-
-      Result again = burst("fast endpoint alone, again", fast, n);
-      results.add(again);
+      // ABBA blocks: alone, beside, beside, alone.
+      int slowRequests = 0;
+      double rssBeside = 0;
+      for (int round = 1; round <= rounds; round++) {
+        for (boolean beside : new boolean[] {false, true, true, false}) {
+          if (!beside) {
+            results.add(burst("fast alone, warm (round " + round + ")", "alone", fast, n));
+            continue;
+          }
+          Endpoint slowEp = register(slow.url(), "bench slow receiver (" + slowSeconds + " s)");
+          slow.secret(slowEp.secret());
+          int before = slow.received();
+          results.add(burst("fast beside a " + slowSeconds + " s endpoint (round " + round + ")", "beside", fast, n));
+          slowRequests += slow.received() - before;
+          rssBeside = Math.max(rssBeside, rss());
+          // Its backlog would load the platform for hours; it goes (with its deliveries) after each burst.
+          delete(slowEp.id());
+        }
+      }
+      facts.put("slowEndpointRequestsDuringBesideRuns", slowRequests);
+      facts.put("rssMibBesideSlow", rssBeside);
       if (latencyEvents > 0) {
         results.add(paced("publish to receipt at " + rate + "/s", fast, latencyEvents, rate));
       }
       facts.put("rssMibEnd", rss());
+      facts.put("loadAverageAtEnd", loadAverage());
 
-      double baseline = (alone.perSecond() + again.perSecond()) / 2;
-      facts.put("fastAloneMeanPerSecond", baseline);
-      double drop = 100.0 * (baseline - beside.perSecond()) / baseline;
-      facts.put("fastThroughputDropPercent", drop);
+      double alone = median(results, "alone", Result::perSecond);
+      double beside = median(results, "beside", Result::perSecond);
+      facts.put("fastAloneMedianPerSecond", alone);
+      facts.put("fastBesideMedianPerSecond", beside);
+      facts.put("fastThroughputDropPercent", 100.0 * (alone - beside) / alone);
+      double cpuAlone = median(results, "alone", r -> r.cpu().dispatcherMs());
+      double cpuBeside = median(results, "beside", r -> r.cpu().dispatcherMs());
+      facts.put("dispatcherCpuMsPerFastDeliveryAloneMedian", cpuAlone);
+      facts.put("dispatcherCpuMsPerFastDeliveryBesideMedian", cpuBeside);
       facts.put("badSignatures", fast.bad.get() + slow.bad.get());
-      print(results, facts, n, slowSeconds);
-      write(results, facts, n, slowSeconds);
+      print(results, facts, n, slowSeconds, rounds);
+      write(results, facts, n, slowSeconds, rounds);
     }
   }
 
+  private static double median(List<Result> results, String kind, java.util.function.ToDoubleFunction<Result> f) {
+    double[] v = results.stream().filter(r -> r.kind().equals(kind)).mapToDouble(f).sorted().toArray();
+    if (v.length == 0) {
+      return Double.NaN;
+    }
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  /**
+   * Warms what is not the dispatcher: the producer and the broker on a bench-only topic nobody
+   * consumes, and the receiver with requests signed here.
+   */
+  private void warmHarness(Receiver receiver, int count) throws Exception {
+    long start = System.nanoTime();
+    Properties props = new Properties();
+    props.put("bootstrap.servers", env.kafkaBootstrap());
+    // A fresh name each run: a topic deleted and created again under the same name confuses the
+    // idempotent producer (OUT_OF_ORDER_SEQUENCE_NUMBER retried for ever).
+    String topic = "dsync.bench.warmup-" + UUID.randomUUID();
+    try (Admin admin = Admin.create(props)) {
+      admin.createTopics(List.of(new NewTopic(topic, Topic.IDENTITY_EVENTS.partitions(), (short) 1))).all().get(30, TimeUnit.SECONDS);
+      for (int i = 0; i < count; i++) {
+        publish(topic, i, UUID.randomUUID().toString());
+      }
+      producer.flush();
+      admin.deleteTopics(List.of(topic)).all().get(30, TimeUnit.SECONDS);
+    }
+    byte[] key = new byte[32];
+    new java.security.SecureRandom().nextBytes(key);
+    receiver.keys.add(key);
+    byte[] body = sample.getBytes(StandardCharsets.UTF_8);
+    int requests = Math.min(count, 10_000);
+    java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(16);
+    for (int i = 0; i < requests; i++) {
+      String id = UUID.randomUUID().toString();
+      String ts = Long.toString(Instant.now().getEpochSecond());
+      Mac mac = Mac.getInstance("HmacSHA256");
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.update((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8));
+      String signature = "v1," + Base64.getEncoder().encodeToString(mac.doFinal(body));
+      inFlight.acquire();
+      http.sendAsync(
+              HttpRequest.newBuilder(URI.create(receiver.url()))
+                  .header("webhook-id", id)
+                  .header("webhook-timestamp", ts)
+                  .header("webhook-signature", signature)
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .whenComplete((r, e) -> inFlight.release());
+    }
+    inFlight.acquire(16);
+    receiver.keys.clear();
+    receiver.bad.set(0);
+    System.out.printf(Locale.ROOT, "harness warm-up: %d records to %s, %d signed requests to the receiver, %.1f s%n",
+        count, topic, requests, (System.nanoTime() - start) / 1e9);
+  }
+
   /** Publishes {@code count} events as fast as Kafka takes them; waits until all arrived. */
-  private Result burst(String name, Receiver receiver, int count) throws Exception {
+  private Result burst(String name, String kind, Receiver receiver, int count) throws Exception {
     Receiver.Window window = receiver.window(count);
+    CpuMeter cpu = new CpuMeter();
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
-      publish(i);
+      publish(Topic.IDENTITY_EVENTS.topicName(), i, null);
     }
     producer.flush();
     double publishSeconds = (System.nanoTime() - start) / 1e9;
     window.await(Duration.ofSeconds(Math.max(120, count / 50)));
     double seconds = (window.lastNanos() - start) / 1e9;
-    System.out.printf(Locale.ROOT, "%s: published %d in %.2f s, received %d in %.2f s%n", name, count, publishSeconds, window.count(), seconds);
-    return window.result(name, seconds);
+    Result r = window.result(name, kind, publishSeconds, seconds, cpu.perDelivery(window.count(), seconds));
+    System.out.printf(Locale.ROOT, "%s: published %d in %.2f s, received %d in %.2f s: %.0f/s; CPU ms per delivery: dispatcher %.2f,"
+            + " PostgreSQL %.2f, Kafka %.2f, audit %.2f, bench (publisher and receiver) %.2f; rest of the machine %.2f cores%n",
+        name, count, publishSeconds, window.count(), seconds, r.perSecond(), r.cpu().dispatcherMs(), r.cpu().postgresMs(),
+        r.cpu().kafkaMs(), r.cpu().auditMs(), r.cpu().benchMs(), r.cpu().otherCores());
+    return r;
   }
 
   /** Publishes at a fixed rate, so latency is the dispatcher's, not a queue's. */
   private Result paced(String name, Receiver receiver, int count, int perSecond) throws Exception {
     Receiver.Window window = receiver.window(count);
+    CpuMeter cpu = new CpuMeter();
     long interval = 1_000_000_000L / perSecond;
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
@@ -191,20 +297,26 @@ public final class WebhooksBench {
       if (wait > 0) {
         LockSupport.parkNanos(wait);
       }
-      publish(i);
+      publish(Topic.IDENTITY_EVENTS.topicName(), i, null);
       if (i % 16 == 0) {
         producer.flush();
       }
     }
     producer.flush();
+    double publishSeconds = (System.nanoTime() - start) / 1e9;
     window.await(Duration.ofSeconds(Math.max(120, count / 50)));
-    return window.result(name, (window.lastNanos() - start) / 1e9);
+    double seconds = (window.lastNanos() - start) / 1e9;
+    return window.result(name, "paced", publishSeconds, seconds, cpu.perDelivery(window.count(), seconds));
   }
 
-  private void publish(int i) {
-    String id = UUID.randomUUID().toString();
+  /** One identity event as the reconciler publishes it; {@code id} null for a fresh, timed one. */
+  private void publish(String topic, int i, String id) {
+    boolean timed = id == null;
+    if (timed) {
+      id = UUID.randomUUID().toString();
+    }
     String directory = directories.get(i % directories.size());
-    ProducerRecord<String, String> record = new ProducerRecord<>(Topic.IDENTITY_EVENTS.topicName(), directory, sample);
+    ProducerRecord<String, String> record = new ProducerRecord<>(topic, directory, sample);
     header(record, "ce_specversion", "1.0");
     header(record, "ce_id", id);
     header(record, "ce_source", "/dsync/reconciler");
@@ -213,12 +325,75 @@ public final class WebhooksBench {
     header(record, "ce_tenantid", tenant);
     header(record, "ce_directoryid", directory);
     header(record, "content-type", "application/json");
-    publishedAt.put(id, System.nanoTime());
+    if (timed) {
+      publishedAt.put(id, System.nanoTime());
+    }
     producer.send(record);
   }
 
   private static void header(ProducerRecord<String, String> record, String name, String value) {
     record.headers().add(name, value.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** CPU seconds of the processes in the path and of the whole machine since it was made. */
+  private final class CpuMeter {
+    private final double dispatcher = cpu("webhook-dispatcher");
+    private final double postgres = Processes.cpuSeconds(postmaster());
+    private final double kafka = cpu("devstack");
+    private final double audit = cpu("audit-service");
+    private final double self = Processes.cpuSeconds(ProcessHandle.current().pid());
+    private final double machine = machineCpuSeconds();
+
+    Cpu perDelivery(int deliveries, double seconds) {
+      double d = cpu("webhook-dispatcher") - dispatcher;
+      double p = Processes.cpuSeconds(postmaster()) - postgres;
+      double k = cpu("devstack") - kafka;
+      double a = cpu("audit-service") - audit;
+      double b = Processes.cpuSeconds(ProcessHandle.current().pid()) - self;
+      double m = machineCpuSeconds() - machine;
+      double per = 1000.0 / Math.max(1, deliveries);
+      return new Cpu(d * per, p * per, k * per, a * per, b * per, Math.max(0, m - d - p - k - a - b) / seconds);
+    }
+
+    private double cpu(String service) {
+      try {
+        return Processes.cpuSeconds(env.pid(service));
+      } catch (IOException | RuntimeException e) {
+        return 0;
+      }
+    }
+  }
+
+  /** PostgreSQL's postmaster (its backends descend from it, not from the devstack JVM), or -1. */
+  private long postmaster() {
+    try {
+      return Long.parseLong(Files.readAllLines(env.home().resolve("devstack/data/postgres/postmaster.pid")).get(0).trim());
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
+  /** Busy CPU seconds of the whole machine (all cores) from /proc/stat, or 0 without it. */
+  private static double machineCpuSeconds() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long busy = 0;
+      // user nice system idle iowait irq softirq steal: all but idle and iowait
+      for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+        busy += Long.parseLong(f[i]);
+      }
+      return busy / 100.0;
+    } catch (IOException | RuntimeException e) {
+      return 0;
+    }
+  }
+
+  private static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   record Endpoint(String id, String secret) {}
@@ -265,7 +440,7 @@ public final class WebhooksBench {
     private final String path;
     private final AtomicInteger received = new AtomicInteger();
     private final AtomicInteger bad = new AtomicInteger();
-    private volatile byte[] key;
+    private final List<byte[]> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile Window window;
 
     Receiver(String name, int threads, long delayMillis) throws IOException {
@@ -282,8 +457,12 @@ public final class WebhooksBench {
       return "http://127.0.0.1:" + server.getAddress().getPort() + path;
     }
 
+    /**
+     * Adds the secret of an endpoint registered on this receiver: requests of an earlier one
+     * (a deleted slow endpoint's attempts still in flight) keep verifying.
+     */
     void secret(String whsec) {
-      key = Base64.getDecoder().decode(whsec.substring("whsec_".length()));
+      keys.add(0, Base64.getDecoder().decode(whsec.substring("whsec_".length())));
     }
 
     int received() {
@@ -319,18 +498,19 @@ public final class WebhooksBench {
     }
 
     private boolean verify(String id, String ts, String header, byte[] body) {
-      byte[] k = key;
-      if (k == null || id == null || ts == null || header == null) {
+      if (id == null || ts == null || header == null) {
         return false;
       }
       try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(new SecretKeySpec(k, "HmacSHA256"));
-        mac.update((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8));
-        byte[] expected = mac.doFinal(body);
-        for (String candidate : header.split(" ")) {
-          if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, Base64.getDecoder().decode(candidate.substring(3)))) {
-            return true;
+        for (byte[] k : keys) {
+          Mac mac = Mac.getInstance("HmacSHA256");
+          mac.init(new SecretKeySpec(k, "HmacSHA256"));
+          mac.update((id + "." + ts + ".").getBytes(StandardCharsets.UTF_8));
+          byte[] expected = mac.doFinal(body);
+          for (String candidate : header.split(" ")) {
+            if (candidate.startsWith("v1,") && MessageDigest.isEqual(expected, Base64.getDecoder().decode(candidate.substring(3)))) {
+              return true;
+            }
           }
         }
         return false;
@@ -382,35 +562,41 @@ public final class WebhooksBench {
         return last.get();
       }
 
-      Result result(String name, double seconds) {
-        return new Result(name, count(), bad.get(), seconds, count() / seconds,
-            latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.percentileMillis(100));
+      Result result(String name, String kind, double publishSeconds, double seconds, Cpu cpu) {
+        return new Result(name, kind, count(), bad.get(), publishSeconds, seconds, count() / seconds,
+            latencies.percentileMillis(50), latencies.percentileMillis(99), latencies.percentileMillis(100), cpu);
       }
     }
   }
 
-  private static void print(List<Result> results, Map<String, Object> facts, int n, int slowSeconds) {
-    System.out.printf(Locale.ROOT, "%nWebhooks benchmark: %d events per burst, slow endpoint %d s, %s, %d cores%n",
-        n, slowSeconds, Instant.now(), Runtime.getRuntime().availableProcessors());
+  private static void print(List<Result> results, Map<String, Object> facts, int n, int slowSeconds, int rounds) {
+    System.out.printf(Locale.ROOT, "%nWebhooks benchmark: %d events per burst, slow endpoint %d s, %d ABBA rounds, %s, %d cores%n",
+        n, slowSeconds, rounds, Instant.now(), Runtime.getRuntime().availableProcessors());
     System.out.println("Latency is from publishing the identity event to Kafka to the signed delivery arriving.");
-    System.out.printf(Locale.ROOT, "| %-36s | %10s | %7s | %8s | %13s | %9s | %9s | %9s |%n",
-        "scenario", "deliveries", "bad sig", "seconds", "deliveries/s", "p50 ms", "p99 ms", "max ms");
-    System.out.println("|--------------------------------------|------------|---------|----------|---------------|-----------|-----------|-----------|");
+    System.out.println("CPU is milliseconds per delivery of dispatcher / PostgreSQL / Kafka / audit-service / this bench (publisher and receivers);"
+        + " 'others' is the cores the rest of the machine used meanwhile.");
+    System.out.printf(Locale.ROOT, "| %-40s | %10s | %7s | %8s | %12s | %9s | %9s | %9s | %-29s | %6s |%n",
+        "scenario", "deliveries", "bad sig", "seconds", "deliveries/s", "p50 ms", "p99 ms", "max ms", "CPU ms/delivery", "others");
+    System.out.println("|------------------------------------------|------------|---------|----------|--------------|-----------|-----------|-----------|-------------------------------|--------|");
     for (Result r : results) {
-      System.out.printf(Locale.ROOT, "| %-36s | %10d | %7d | %8.2f | %13.0f | %9.1f | %9.1f | %9.1f |%n",
-          r.name(), r.deliveries(), r.badSignatures(), r.seconds(), r.perSecond(), r.p50(), r.p99(), r.max());
+      Cpu c = r.cpu();
+      System.out.printf(Locale.ROOT, "| %-40s | %10d | %7d | %8.2f | %12.0f | %9.1f | %9.1f | %9.1f | %5.2f/%5.2f/%5.2f/%5.2f/%5.2f | %6.2f |%n",
+          r.name(), r.deliveries(), r.badSignatures(), r.seconds(), r.perSecond(), r.p50(), r.p99(), r.max(),
+          c.dispatcherMs(), c.postgresMs(), c.kafkaMs(), c.auditMs(), c.benchMs(), c.otherCores());
     }
-    System.out.printf(Locale.ROOT, "%nfast endpoint throughput drop beside the slow one: %.1f %% (target < 10 %%)%n",
+    System.out.printf(Locale.ROOT, "%nfast endpoint, warm: median alone %.0f/s, median beside a %d s endpoint %.0f/s: drop %.1f %% (target < 10 %%)%n",
+        (double) facts.get("fastAloneMedianPerSecond"), slowSeconds, (double) facts.get("fastBesideMedianPerSecond"),
         (double) facts.get("fastThroughputDropPercent"));
-    facts.forEach((k, v) -> System.out.printf(Locale.ROOT, "%s: %s%n", k, v instanceof Double d ? String.format(Locale.ROOT, "%.1f", d) : v));
+    facts.forEach((k, v) -> System.out.printf(Locale.ROOT, "%s: %s%n", k, v instanceof Double d ? String.format(Locale.ROOT, "%.2f", d) : v));
   }
 
-  private void write(List<Result> results, Map<String, Object> facts, int n, int slowSeconds) throws IOException {
+  private void write(List<Result> results, Map<String, Object> facts, int n, int slowSeconds, int rounds) throws IOException {
     ObjectNode out = JSON.createObjectNode();
     out.put("at", Instant.now().toString());
     out.put("cores", Runtime.getRuntime().availableProcessors());
     out.put("eventsPerBurst", n);
     out.put("slowEndpointSeconds", slowSeconds);
+    out.put("abbaRounds", rounds);
     ArrayNode arr = out.putArray("results");
     results.forEach(r -> arr.add(JSON.valueToTree(r)));
     facts.forEach((k, v) -> out.set(k, JSON.valueToTree(v)));

@@ -16,6 +16,14 @@ public interface WebhooksConfig {
   @WithDefault("false")
   boolean allowPrivateTargets();
 
+  /**
+   * How long deliveries reuse a host's resolved and checked address before resolving it again. A
+   * delivery always connects to a checked address, so this is no rebinding window; it only bounds
+   * how long a host's move to a new (public) address goes unnoticed. 0 resolves on every attempt.
+   */
+  @WithDefault("5s")
+  Duration addressCheckTtl();
+
   /** Whether endpoint URLs must use https (true in production, relaxed in dev and test). */
   @WithDefault("true")
   boolean requireHttps();

@@ -242,9 +242,9 @@ public class AttemptRecorder {
     return chain;
   }
 
-  /** One {@code dsync.webhook.attempt} per attempt, pipelined on the transaction's connection. */
+  /** One {@code dsync.webhook.attempt} per attempt, all in one batch on the transaction's connection. */
   private Uni<Void> publish(SqlConnection conn, List<Decided> ds) {
-    List<Uni<UUID>> appends = new ArrayList<>(ds.size());
+    List<OutboxMessage> messages = new ArrayList<>(ds.size());
     for (Decided d : ds) {
       Claimed job = d.sent().job();
       HttpResult r = d.sent().result();
@@ -260,13 +260,11 @@ public class AttemptRecorder {
               r.latencyMs(),
               r.error(),
               d.decision().nextAttemptAt());
-      appends.add(
-          outbox.append(
-              conn,
-              new OutboxMessage(
-                  d.attemptId(), EventType.WEBHOOK_ATTEMPT, job.endpointId().toString(), job.tenantId(), null, job.messageId().toString(), event)));
+      messages.add(
+          new OutboxMessage(
+              d.attemptId(), EventType.WEBHOOK_ATTEMPT, job.endpointId().toString(), job.tenantId(), null, job.messageId().toString(), event));
     }
-    return Uni.join().all(appends).andFailFast().replaceWithVoid();
+    return outbox.appendAll(conn, messages);
   }
 
   private void count(Decided d, Instant now) {

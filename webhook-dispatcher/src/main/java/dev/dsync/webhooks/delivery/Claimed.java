@@ -5,8 +5,12 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
-/** A delivery this replica has leased, with what it needs to send it. */
-record Claimed(
+/**
+ * A delivery this replica has leased, with what it needs to send it. {@code sendBy} (a
+ * {@link System#nanoTime()} value) is the last moment its attempt may start: after it, the lease
+ * no longer covers the attempt and another replica may take the delivery over.
+ */
+public record Claimed(
     UUID deliveryId,
     UUID claimId,
     String tenantId,
@@ -22,9 +26,10 @@ record Claimed(
     byte[] previousSecret,
     Instant previousSecretExpiresAt,
     Integer rateLimit,
-    Instant failingSince) {
+    Instant failingSince,
+    long sendBy) {
 
-  static Claimed of(Row row, UUID claimId) {
+  static Claimed of(Row row, UUID claimId, long sendBy) {
     return new Claimed(
         row.getUUID("id"),
         claimId,
@@ -41,7 +46,8 @@ record Claimed(
         row.getBuffer("previous_secret") == null ? null : row.getBuffer("previous_secret").getBytes(),
         instant(row.getOffsetDateTime("previous_secret_expires_at")),
         row.getInteger("rate_limit"),
-        instant(row.getOffsetDateTime("failing_since")));
+        instant(row.getOffsetDateTime("failing_since")),
+        sendBy);
   }
 
   private static Instant instant(OffsetDateTime t) {

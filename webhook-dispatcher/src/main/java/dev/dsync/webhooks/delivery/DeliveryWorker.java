@@ -5,6 +5,9 @@ import dev.dsync.webhooks.endpoints.EndpointService;
 import dev.dsync.webhooks.security.SecretBox;
 import dev.dsync.webhooks.security.UrlGuard;
 import dev.dsync.webhooks.signing.Signer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -18,11 +21,9 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -30,29 +31,36 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Delivers due messages. It claims due deliveries from PostgreSQL ({@code FOR UPDATE SKIP LOCKED},
  * so replicas share the work) and leases them by pushing their next attempt out; a replica that
- * dies mid-delivery leaves them to be claimed again with the same webhook-id. Each endpoint has its
- * own lane with bounded concurrency (and its rate limit), and a saturated lane is left out of the
- * next claim, so a slow endpoint never takes capacity from the others.
+ * dies mid-delivery leaves them to be claimed again with the same webhook-id. Deliveries the intake
+ * creates while their endpoint's lane has room are inserted already leased and handed over here
+ * ({@link #handOff()}), without a claim. Each endpoint has its own lane with bounded concurrency
+ * (and its rate limit), and a saturated lane is left out of the next claim, so a slow endpoint
+ * never takes capacity from the others. An attempt starts only while its lease still covers it.
  */
 @ApplicationScoped
 public class DeliveryWorker {
 
   // Per endpoint at most its lane's room ($2/$3: lanes of this replica and their room; an endpoint
-  // without a lane here has $1) and at most its rate limit; then the oldest due first.
+  // without a lane here has $1) and at most its rate limit; then the oldest due first. The limit
+  // inside the lateral stops an ordered scan of delivery_due at the endpoint's room; a window
+  // function there made the planner read every due row of the endpoint (a bitmap scan, which also
+  // never marks dead index entries, so each claim waded through every delivery since the last
+  // vacuum).
   private static final String CLAIM =
       "with rooms as (select * from unnest($2::uuid[], $3::int[]) as r(endpoint_id, room)),"
           + " candidates as ("
           + "  select x.id from endpoint e left join rooms r on r.endpoint_id = e.id"
           + "  cross join lateral ("
-          + "    select d.id, row_number() over (order by d.next_attempt_at) as rn from delivery d"
+          + "    select d.id from delivery d"
           + "    where d.endpoint_id = e.id and d.status = 'PENDING' and d.next_attempt_at <= now()"
-          + "    order by d.next_attempt_at limit $1) x"
-          + "  where e.enabled and coalesce(r.room, $1) > 0"
-          + "  and x.rn <= least(coalesce(r.room, $1), coalesce(e.rate_limit, $1))),"
+          + "    order by d.next_attempt_at"
+          + "    limit least(coalesce(r.room, $1), coalesce(e.rate_limit, coalesce(r.room, $1)))) x"
+          + "  where e.enabled and coalesce(r.room, $1) > 0),"
           + " claimed as ("
           + "  select d.id from delivery d"
           + "  where d.id in (select id from candidates) and d.status = 'PENDING' and d.next_attempt_at <= now()"
@@ -71,6 +79,14 @@ public class DeliveryWorker {
   private final SecretBox box;
   private final WebhookClient client;
   private final AttemptRecorder recorder;
+  private final Counter claimedCount;
+  private final DistributionSummary claimSize;
+  private final Counter handedOff;
+  private final Counter lapsed;
+  /** How long a lease lasts: a round of waiting in a lane, the attempt itself, and a margin. */
+  private final long leaseNanos;
+  /** From leasing a delivery to the latest start of its attempt: the lease minus the attempt and half the margin. */
+  private final long budgetNanos;
 
   private final AtomicBoolean claiming = new AtomicBoolean();
   private final AtomicBoolean flushing = new AtomicBoolean();
@@ -78,6 +94,8 @@ public class DeliveryWorker {
   private final ConcurrentLinkedQueue<Sent> unrecorded = new ConcurrentLinkedQueue<>();
   private final AtomicInteger unrecordedCount = new AtomicInteger();
   private final AtomicBoolean pending = new AtomicBoolean();
+  /** A claim was skipped because recording lagged; the next flush asks for it. */
+  private final AtomicBoolean heldBack = new AtomicBoolean();
   /** Bumped by stop(): attempts of an older generation are dropped unrecorded, as by a dead process. */
   private final AtomicInteger generation = new AtomicInteger();
   private volatile Map<UUID, Lane> lanes = new ConcurrentHashMap<>();
@@ -93,7 +111,8 @@ public class DeliveryWorker {
       UrlGuard guard,
       SecretBox box,
       WebhookClient client,
-      AttemptRecorder recorder) {
+      AttemptRecorder recorder,
+      MeterRegistry registry) {
     this.config = config;
     this.pool = pool;
     this.vertx = vertx;
@@ -101,6 +120,18 @@ public class DeliveryWorker {
     this.box = box;
     this.client = client;
     this.recorder = recorder;
+    this.claimedCount = Counter.builder("dsync.webhook.deliveries.claimed").description("deliveries leased by a claim").register(registry);
+    this.claimSize = DistributionSummary.builder("dsync.webhook.claim.size").description("deliveries leased per claim").register(registry);
+    this.handedOff =
+        Counter.builder("dsync.webhook.deliveries.handed_off").description("deliveries leased at intake and sent without a claim").register(registry);
+    this.lapsed =
+        Counter.builder("dsync.webhook.deliveries.lapsed")
+            .description("leased deliveries not attempted because their lease no longer covered the attempt (claimed again later)")
+            .register(registry);
+    long timeout = config.requestTimeout().toNanos();
+    long margin = config.leaseMargin().toNanos();
+    this.leaseNanos = 2 * timeout + margin;
+    this.budgetNanos = leaseNanos - timeout - margin / 2;
   }
 
   void onStart(@Observes StartupEvent event) {
@@ -129,8 +160,8 @@ public class DeliveryWorker {
   }
 
   /**
-   * Stops at once, as a crash would: nothing more is claimed and attempts in flight are not
-   * recorded; their leases run out and another replica (or this one, restarted) sends them again.
+   * Stops at once, as a crash would: nothing more is claimed or started and attempts in flight are
+   * not recorded; their leases run out and another replica (or this one, restarted) sends them again.
    */
   public synchronized void stop() {
     running = false;
@@ -159,13 +190,21 @@ public class DeliveryWorker {
     return running;
   }
 
-  /** Asks for a claim now (new messages, a freed lane); coalesces with one under way. */
+  private boolean recordingLags() {
+    return unrecordedCount.get() >= 4 * config.claimBatchSize();
+  }
+
+  /**
+   * Asks for a claim now (new or redelivered messages, a lane with a backlog and room again, the
+   * poll); coalesces with one under way.
+   */
   public void wake() {
     if (!running) {
       return;
     }
-    if (unrecordedCount.get() >= 4 * config.claimBatchSize()) {
+    if (recordingLags()) {
       // Backpressure: recording lags; claiming more would only age leases. The next flush wakes us.
+      heldBack.set(true);
       return;
     }
     if (!claiming.compareAndSet(false, true)) {
@@ -192,59 +231,93 @@ public class DeliveryWorker {
 
   private Uni<List<Claimed>> claim() {
     UUID claimId = UUID.randomUUID();
-    int capacity = laneCapacity();
+    long start = System.nanoTime();
+    int fresh = newLane().room();
+    Map<UUID, Integer> offered = new HashMap<>();
     List<UUID> endpoints = new ArrayList<>();
     List<Integer> rooms = new ArrayList<>();
     lanes.forEach((endpoint, lane) -> {
+      int room = lane.room();
+      offered.put(endpoint, room);
       endpoints.add(endpoint);
-      rooms.add(lane.room(capacity));
+      rooms.add(room);
     });
-    // Long enough to cover waiting in a lane behind one round of attempts, plus the attempt itself.
-    double leaseSeconds = (2 * config.requestTimeout().toMillis() + config.leaseMargin().toMillis()) / 1000.0;
     return pool.preparedQuery(CLAIM)
         .execute(
             Tuple.from(
                 new Object[] {
-                  capacity,
+                  fresh,
                   endpoints.toArray(UUID[]::new),
                   rooms.toArray(Integer[]::new),
                   config.claimBatchSize(),
                   claimId,
-                  leaseSeconds
+                  leaseNanos / 1e9
                 }))
         .map(
             rows -> {
               List<Claimed> jobs = new ArrayList<>();
+              Map<UUID, Integer> got = new HashMap<>();
               for (Row row : rows) {
-                jobs.add(Claimed.of(row, claimId));
+                Claimed job = Claimed.of(row, claimId, start + budgetNanos);
+                jobs.add(job);
+                got.merge(job.endpointId(), 1, Integer::sum);
               }
+              // What each lane learnt: a lane that got all the room it offered may have more due.
+              offered.forEach((endpoint, room) -> {
+                Lane lane = lanes.get(endpoint);
+                if (lane != null && room > 0) {
+                  lane.claimed(room, got.getOrDefault(endpoint, 0));
+                }
+              });
+              got.forEach((endpoint, n) -> {
+                if (!offered.containsKey(endpoint)) {
+                  lane(endpoint).claimed(fresh, n);
+                }
+              });
+              claimedCount.increment(jobs.size());
+              claimSize.record(jobs.size());
               return jobs;
             });
   }
 
-  /**
-   * A lane holds its endpoint's attempts in flight plus as many waiting: enough that a fast
-   * endpoint never waits for the next claim, and no more than one round of attempts (each within
-   * the request timeout) ahead of any waiting delivery, which is what its lease covers.
-   */
-  private int laneCapacity() {
-    return 2 * config.endpointConcurrency();
+  private Lane newLane() {
+    return new Lane(config.endpointConcurrency(), config.claimBatchSize(), budgetNanos, config.requestTimeout().toNanos());
+  }
+
+  private Lane lane(UUID endpointId) {
+    return lanes.computeIfAbsent(endpointId, id -> newLane());
   }
 
   private void submit(Claimed job, int gen) {
-    Lane lane = lanes.computeIfAbsent(job.endpointId(), id -> new Lane());
-    if (lane.enter(job, config.endpointConcurrency())) {
+    Lane lane = lane(job.endpointId());
+    if (lane.enter(job)) {
       start(lane, job, gen);
     }
   }
 
   private void start(Lane lane, Claimed job, int gen) {
     long delay = lane.paceMillis(job.rateLimit());
+    if (delay > 0) {
+      vertx.setTimer(delay, id -> attempt(lane, job, gen));
+    } else {
+      attempt(lane, job, gen);
+    }
+  }
+
+  private void attempt(Lane lane, Claimed job, int gen) {
+    if (gen != generation.get()) {
+      return; // stopped: a dead process starts nothing more
+    }
+    if (System.nanoTime() - job.sendBy() > 0) {
+      skip(lane, job, gen);
+      return;
+    }
     Instant attemptedAt = Instant.now();
-    Runnable go = () -> send(job).subscribe().with(
+    long started = System.nanoTime();
+    send(job).subscribe().with(
         result -> {
           // The lane frees as soon as the endpoint answered: recording does not hold its slot.
-          finish(lane, gen);
+          finish(lane, gen, System.nanoTime() - started);
           if (gen == generation.get()) {
             unrecordedCount.incrementAndGet();
             unrecorded.add(new Sent(job, result, attemptedAt, gen));
@@ -253,21 +326,115 @@ public class DeliveryWorker {
         },
         failure -> {
           Log.warnf("attempt of delivery %s failed unexpectedly; its lease will bring it back: %s", job.deliveryId(), failure.toString());
-          finish(lane, gen);
+          finish(lane, gen, config.requestTimeout().toNanos());
         });
-    if (delay > 0) {
-      vertx.setTimer(delay, id -> go.run());
-    } else {
-      go.run();
-    }
   }
 
-  private void finish(Lane lane, int gen) {
-    Claimed next = lane.leave();
+  private void finish(Lane lane, int gen, long nanos) {
+    Claimed next = lane.leave(nanos);
     if (next != null) {
       start(lane, next, gen);
     }
-    wake();
+    if (lane.wantsMore()) {
+      wake();
+    }
+  }
+
+  /**
+   * Leaves a delivery unattempted: it waited so long that its lease no longer covers an attempt,
+   * so another replica could take it over meanwhile. It stays leased until the lease ends and is
+   * claimed again then, with the same webhook-id.
+   */
+  private void skip(Lane lane, Claimed job, int gen) {
+    Claimed next = job;
+    while (next != null && System.nanoTime() - next.sendBy() > 0) {
+      lapsed.increment();
+      Log.debugf("delivery %s waited past its lease in the lane of endpoint %s; it will be claimed again", next.deliveryId(), next.endpointId());
+      next = lane.skip();
+    }
+    if (next != null) {
+      start(lane, next, gen);
+    }
+    if (lane.wantsMore()) {
+      wake();
+    }
+  }
+
+  /**
+   * Room in this replica's lanes for the deliveries an intake transaction is about to insert: those
+   * it takes are inserted leased to this replica and start when the transaction has committed.
+   */
+  public HandOff handOff() {
+    return new HandOff();
+  }
+
+  /** Deliveries of one intake transaction leased at insert; {@link #commit()} or {@link #abandon()} once. */
+  public final class HandOff {
+    private final UUID claimId = UUID.randomUUID();
+    private final long sendBy = System.nanoTime() + budgetNanos;
+    private final int gen = generation.get();
+    private final boolean open = running && !recordingLags();
+    private final List<Claimed> taken = new ArrayList<>();
+    private final List<Lane> takenLanes = new ArrayList<>();
+    private boolean left;
+
+    private HandOff() {}
+
+    /** The claim id leased deliveries are inserted with. */
+    public UUID claimId() {
+      return claimId;
+    }
+
+    /** The lease they are inserted with, from the transaction's start. */
+    public double leaseSeconds() {
+      return leaseNanos / 1e9;
+    }
+
+    /** The {@code sendBy} of the deliveries it takes. */
+    public long sendBy() {
+      return sendBy;
+    }
+
+    /**
+     * Takes a delivery about to be inserted if its endpoint's lane has room and no older due
+     * deliveries wait in the table; false if it must be inserted due, for a claim.
+     */
+    public boolean take(Claimed job) {
+      if (!open) {
+        left = true;
+        return false;
+      }
+      Lane lane = lane(job.endpointId());
+      if (!lane.reserve()) {
+        left = true;
+        return false;
+      }
+      taken.add(job);
+      takenLanes.add(lane);
+      return true;
+    }
+
+    /** After the commit: starts what it took, and asks for a claim for what it left. */
+    public void commit() {
+      if (gen == generation.get()) {
+        handedOff.increment(taken.size());
+        for (int i = 0; i < taken.size(); i++) {
+          Lane lane = takenLanes.get(i);
+          if (lane.enterReserved(taken.get(i))) {
+            start(lane, taken.get(i), gen);
+          }
+        }
+      }
+      // A stopped worker's lanes are gone: its leases bring the deliveries back.
+      if (left) {
+        wake();
+      }
+    }
+
+    /** After a rollback: nothing was inserted, the room is free again. */
+    public void abandon() {
+      takenLanes.forEach(Lane::unreserve);
+    }
   }
 
   /** Records finished attempts, all that are waiting in one transaction; coalesces with one under way. */
@@ -291,21 +458,21 @@ public class DeliveryWorker {
       return;
     }
     recorder.record(batch).subscribe().with(
-        done -> {
-          flushing.set(false);
-          wake();
-          if (!unrecorded.isEmpty()) {
-            flush();
-          }
-        },
+        done -> flushed(),
         failure -> {
-          flushing.set(false);
           Log.warnf("recording %d attempts failed; their leases will bring them back: %s", batch.size(), failure.toString());
-          wake();
-          if (!unrecorded.isEmpty()) {
-            flush();
-          }
+          flushed();
         });
+  }
+
+  private void flushed() {
+    flushing.set(false);
+    if (heldBack.compareAndSet(true, false)) {
+      wake();
+    }
+    if (!unrecorded.isEmpty()) {
+      flush();
+    }
   }
 
   private Uni<HttpResult> send(Claimed job) {
@@ -317,7 +484,7 @@ public class DeliveryWorker {
     }
     byte[] body = job.payload().getBytes(StandardCharsets.UTF_8);
     return guard
-        .resolve(url)
+        .deliveryAddress(url)
         .chain(
             address -> {
               long timestamp = Instant.now().getEpochSecond();
@@ -335,8 +502,8 @@ public class DeliveryWorker {
   }
 
   /** Signing keys, newest first: the previous secret signs too until its overlap ends. */
-  private List<byte[]> keys(Claimed job) {
-    List<byte[]> keys = new ArrayList<>(2);
+  private List<SecretKeySpec> keys(Claimed job) {
+    List<SecretKeySpec> keys = new ArrayList<>(2);
     keys.add(unseal(job.endpointId(), job.secret()));
     if (job.previousSecret() != null
         && job.previousSecretExpiresAt() != null
@@ -347,11 +514,11 @@ public class DeliveryWorker {
   }
 
   /**
-   * The key inside a sealed secret, remembered per sealed value: an AES-GCM open per attempt is
-   * measurable at thousands of attempts a second. A rotation seals a new value, so a stale key is
-   * never used; the cache holds only keys of endpoints this replica delivers to.
+   * The signing key inside a sealed secret, remembered per sealed value: an AES-GCM open per
+   * attempt is measurable at thousands of attempts a second. A rotation seals a new value, so a
+   * stale key is never used; the cache holds only keys of endpoints this replica delivers to.
    */
-  private byte[] unseal(UUID endpointId, byte[] sealed) {
+  private SecretKeySpec unseal(UUID endpointId, byte[] sealed) {
     Unsealed known = unsealed.get(endpointId);
     if (known != null && java.util.Arrays.equals(known.sealed(), sealed)) {
       return known.key();
@@ -359,58 +526,12 @@ public class DeliveryWorker {
     if (known != null && known.older() != null && java.util.Arrays.equals(known.older().sealed(), sealed)) {
       return known.older().key();
     }
-    byte[] key = box.decrypt(sealed, EndpointService.sealedFor(endpointId));
+    SecretKeySpec key = Signer.key(box.decrypt(sealed, EndpointService.sealedFor(endpointId)));
     // Two values per endpoint at most: the current secret and, during a rotation, the previous one.
     Unsealed older = known == null ? null : new Unsealed(known.sealed(), known.key(), null);
     unsealed.put(endpointId, new Unsealed(sealed.clone(), key, older));
     return key;
   }
 
-  private record Unsealed(byte[] sealed, byte[] key, Unsealed older) {}
-
-  /** One endpoint's share of this replica: attempts in flight, a short queue, rate pacing. */
-  private static final class Lane {
-    private final Deque<Claimed> waiting = new ArrayDeque<>();
-    private int active;
-    private long nextSlotNanos;
-    /** Whether nextSlotNanos means anything (nanoTime has no fixed origin; it may be negative). */
-    private boolean paced;
-
-    synchronized boolean enter(Claimed job, int max) {
-      if (active < max) {
-        active++;
-        return true;
-      }
-      waiting.add(job);
-      return false;
-    }
-
-    synchronized Claimed leave() {
-      Claimed next = waiting.poll();
-      if (next == null) {
-        active--;
-      }
-      return next;
-    }
-
-    /** How many more deliveries this lane takes: none while it is full or paced a second ahead. */
-    synchronized int room(int capacity) {
-      if (paced && nextSlotNanos - System.nanoTime() > Duration.ofSeconds(1).toNanos()) {
-        return 0;
-      }
-      return Math.max(0, capacity - active - waiting.size());
-    }
-
-    /** Milliseconds to wait so this endpoint gets at most {@code perSecond} attempts a second. */
-    synchronized long paceMillis(Integer perSecond) {
-      if (perSecond == null || perSecond <= 0) {
-        return 0;
-      }
-      long now = System.nanoTime();
-      long slot = paced ? Math.max(now, nextSlotNanos) : now;
-      paced = true;
-      nextSlotNanos = slot + 1_000_000_000L / perSecond;
-      return (slot - now) / 1_000_000;
-    }
-  }
+  private record Unsealed(byte[] sealed, SecretKeySpec key, Unsealed older) {}
 }

@@ -1,6 +1,5 @@
 package dev.dsync.webhooks.messages;
 
-import dev.dsync.webhooks.delivery.DeliveryWorker;
 import io.quarkus.logging.Log;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
@@ -29,11 +28,9 @@ public class IdentityEventConsumer {
   static final String CONSUMER = "webhook-dispatcher";
 
   private final MessageService messages;
-  private final DeliveryWorker worker;
 
-  public IdentityEventConsumer(MessageService messages, DeliveryWorker worker) {
+  public IdentityEventConsumer(MessageService messages) {
     this.messages = messages;
-    this.worker = worker;
   }
 
   @Incoming("identity-events-in")
@@ -54,11 +51,6 @@ public class IdentityEventConsumer {
         .retry()
         .withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10))
         .indefinitely()
-        .invoke(scheduled -> {
-          if (scheduled > 0) {
-            worker.wake();
-          }
-        })
         .chain(() -> Uni.createFrom().completionStage(batch.ack()));
   }
 

@@ -3,7 +3,9 @@ package dev.dsync.webhooks.messages;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dsync.events.EventJson;
+import dev.dsync.webhooks.delivery.Claimed;
 import dev.dsync.webhooks.delivery.Delivery;
+import dev.dsync.webhooks.delivery.DeliveryWorker;
 import dev.dsync.webhooks.delivery.RetryPolicy;
 import dev.dsync.webhooks.endpoints.Endpoint;
 import io.quarkus.logging.Log;
@@ -47,29 +49,40 @@ public class MessageService {
           + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::timestamptz[], $7::text[])"
           + " with ordinality as u(id, tenant_id, directory_id, event_type, sequence, occurred_at, payload, ord)";
 
+  // With what a delivery handed straight to this replica's worker needs to be sent.
   private static final String SUBSCRIBERS =
-      "select id, tenant_id, event_types, directory_ids from endpoint where enabled and tenant_id = any($1)";
+      "select id, tenant_id, event_types, directory_ids, url, secret, previous_secret, previous_secret_expires_at,"
+          + " rate_limit, failing_since from endpoint where enabled and tenant_id = any($1)";
 
+  // Deliveries the worker took ($7) are inserted leased to it (claim $8, lease $9 seconds from the
+  // transaction's start); the others are due at $5 for a claim. The messages are new in this
+  // transaction (the inbox saw their ids for the first time), so no delivery of them exists yet.
   private static final String INSERT_DELIVERIES =
       "insert into delivery (id, tenant_id, message_id, endpoint_id, status, attempts, schedule_base,"
-          + " next_attempt_at, created_at, updated_at)"
-          + " select u.id, u.tenant_id, u.message_id, u.endpoint_id, 'PENDING', 0, 0, $5, $6, $6"
-          + " from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[]) as u(id, tenant_id, message_id, endpoint_id)"
-          + " on conflict (message_id, endpoint_id) do nothing";
+          + " next_attempt_at, claim_id, created_at, updated_at)"
+          + " select u.id, u.tenant_id, u.message_id, u.endpoint_id, 'PENDING', 0, 0,"
+          + " case when u.leased then now() + make_interval(secs => $9) else $5 end,"
+          + " case when u.leased then $8::uuid end, $6, $6"
+          + " from unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $7::bool[])"
+          + " as u(id, tenant_id, message_id, endpoint_id, leased)";
 
   private final RetryPolicy policy;
   private final Pool pool;
+  private final DeliveryWorker worker;
 
-  public MessageService(RetryPolicy policy, Pool pool) {
+  public MessageService(RetryPolicy policy, Pool pool, DeliveryWorker worker) {
     this.policy = policy;
     this.pool = pool;
+    this.worker = worker;
   }
 
   /**
    * Stores a batch of events as messages with one pending delivery per enabled endpoint of their
    * tenant that subscribes to them, in one transaction with the inbox record of their ids (an id
    * seen before is skipped); answers how many deliveries were scheduled. A few statements per
-   * batch, not per event: this is the dispatcher's intake rate.
+   * batch, not per event: this is the dispatcher's intake rate. Deliveries whose endpoint's lane
+   * has room here are inserted leased to this replica and start as soon as the transaction commits
+   * (no claim, no wait for one); the others are due for a claim.
    */
   public Uni<Integer> ingest(String consumer, List<Event> events) {
     Map<UUID, WebhookMessage> byId = new LinkedHashMap<>();
@@ -87,28 +100,64 @@ public class MessageService {
     if (byId.isEmpty()) {
       return Uni.createFrom().item(0);
     }
-    return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(RECORD_PROCESSED)
-                .execute(Tuple.of(consumer, byId.keySet().toArray(UUID[]::new)))
-                .chain(
-                    rows -> {
-                      Set<UUID> fresh = new java.util.HashSet<>();
-                      for (Row r : rows) {
-                        fresh.add(r.getUUID(0));
-                      }
-                      List<WebhookMessage> stored = byId.values().stream().filter(m -> fresh.contains(m.id)).toList();
-                      if (stored.isEmpty()) {
-                        return Uni.createFrom().item(0);
-                      }
-                      return insertMessages(conn, stored).chain(() -> scheduleAll(conn, stored));
-                    }));
+    // Deferred: a retry of the batch is a new transaction with a new hand-off.
+    return Uni.createFrom().deferred(() -> store(consumer, byId));
   }
 
-  /** An endpoint's filters, parsed once per batch rather than once per message. */
-  private record Subscriber(UUID id, Set<String> types, Set<String> directories) {
-    static Subscriber of(Endpoint e) {
-      return new Subscriber(e.id, new java.util.HashSet<>(e.eventTypeList()), new java.util.HashSet<>(e.directoryIdList()));
+  private Uni<Integer> store(String consumer, Map<UUID, WebhookMessage> byId) {
+    DeliveryWorker.HandOff handOff = worker.handOff();
+    return pool.withTransaction(
+            conn ->
+                conn.preparedQuery(RECORD_PROCESSED)
+                    .execute(Tuple.of(consumer, byId.keySet().toArray(UUID[]::new)))
+                    .chain(
+                        rows -> {
+                          Set<UUID> fresh = new java.util.HashSet<>();
+                          for (Row r : rows) {
+                            fresh.add(r.getUUID(0));
+                          }
+                          List<WebhookMessage> stored = byId.values().stream().filter(m -> fresh.contains(m.id)).toList();
+                          if (stored.isEmpty()) {
+                            return Uni.createFrom().item(0);
+                          }
+                          return insertMessages(conn, stored).chain(() -> scheduleAll(conn, stored, handOff));
+                        }))
+        .onItemOrFailure()
+        .invoke(
+            (scheduled, failure) -> {
+              if (failure == null) {
+                handOff.commit();
+              } else {
+                handOff.abandon();
+              }
+            });
+  }
+
+  /** An endpoint's filters, parsed once per batch rather than once per message, and how to send to it. */
+  private record Subscriber(
+      UUID id,
+      Set<String> types,
+      Set<String> directories,
+      String url,
+      byte[] secret,
+      byte[] previousSecret,
+      Instant previousSecretExpiresAt,
+      Integer rateLimit,
+      Instant failingSince) {
+    static Subscriber of(Row r) {
+      Endpoint e = new Endpoint();
+      e.eventTypes = r.getString("event_types");
+      e.directoryIds = r.getString("directory_ids");
+      return new Subscriber(
+          r.getUUID("id"),
+          new java.util.HashSet<>(e.eventTypeList()),
+          new java.util.HashSet<>(e.directoryIdList()),
+          r.getString("url"),
+          r.getBuffer("secret").getBytes(),
+          r.getBuffer("previous_secret") == null ? null : r.getBuffer("previous_secret").getBytes(),
+          instant(r.getOffsetDateTime("previous_secret_expires_at")),
+          r.getInteger("rate_limit"),
+          instant(r.getOffsetDateTime("failing_since")));
     }
 
     /** As {@link Endpoint#subscribes}: an empty filter means all. */
@@ -116,6 +165,10 @@ public class MessageService {
       return (types.isEmpty() || types.contains(type))
           && (directories.isEmpty() || (directoryId != null && directories.contains(directoryId)));
     }
+  }
+
+  private static Instant instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
   }
 
   private static Uni<Void> insertMessages(SqlConnection conn, List<WebhookMessage> ms) {
@@ -142,7 +195,7 @@ public class MessageService {
         .replaceWithVoid();
   }
 
-  private Uni<Integer> scheduleAll(SqlConnection conn, List<WebhookMessage> ms) {
+  private Uni<Integer> scheduleAll(SqlConnection conn, List<WebhookMessage> ms, DeliveryWorker.HandOff handOff) {
     String[] tenantIds = ms.stream().map(m -> m.tenantId).distinct().toArray(String[]::new);
     return conn.preparedQuery(SUBSCRIBERS)
         .execute(Tuple.of(tenantIds))
@@ -150,31 +203,32 @@ public class MessageService {
             rows -> {
               Map<String, List<Subscriber>> byTenant = new HashMap<>();
               for (Row r : rows) {
-                Endpoint e = new Endpoint();
-                e.id = r.getUUID("id");
-                e.tenantId = r.getString("tenant_id");
-                e.eventTypes = r.getString("event_types");
-                e.directoryIds = r.getString("directory_ids");
-                byTenant.computeIfAbsent(e.tenantId, t -> new ArrayList<>()).add(Subscriber.of(e));
+                byTenant.computeIfAbsent(r.getString("tenant_id"), t -> new ArrayList<>()).add(Subscriber.of(r));
               }
+              Instant now = now();
+              Instant firstAttemptAt = policy.firstAttemptAt(now);
+              // Only a delivery due at once may skip the claim.
+              boolean dueNow = !firstAttemptAt.isAfter(now);
               List<UUID> ids = new ArrayList<>();
               List<String> tenants = new ArrayList<>();
               List<UUID> messageIds = new ArrayList<>();
               List<UUID> endpointIds = new ArrayList<>();
+              List<Boolean> leased = new ArrayList<>();
               for (WebhookMessage m : ms) {
                 for (Subscriber e : byTenant.getOrDefault(m.tenantId, List.of())) {
                   if (e.subscribes(m.eventType, m.directoryId)) {
-                    ids.add(UUID.randomUUID());
+                    UUID id = UUID.randomUUID();
+                    ids.add(id);
                     tenants.add(m.tenantId);
                     messageIds.add(m.id);
-                    endpointIds.add(e.id);
+                    endpointIds.add(e.id());
+                    leased.add(dueNow && handOff.take(claimed(id, m, e, handOff)));
                   }
                 }
               }
               if (ids.isEmpty()) {
                 return Uni.createFrom().item(0);
               }
-              Instant now = now();
               return conn.preparedQuery(INSERT_DELIVERIES)
                   .execute(
                       Tuple.from(
@@ -183,11 +237,36 @@ public class MessageService {
                             tenants.toArray(String[]::new),
                             messageIds.toArray(UUID[]::new),
                             endpointIds.toArray(UUID[]::new),
-                            policy.firstAttemptAt(now).atOffset(ZoneOffset.UTC),
-                            now.atOffset(ZoneOffset.UTC)
+                            firstAttemptAt.atOffset(ZoneOffset.UTC),
+                            now.atOffset(ZoneOffset.UTC),
+                            leased.toArray(Boolean[]::new),
+                            handOff.claimId(),
+                            handOff.leaseSeconds()
                           }))
                   .map(r -> r.rowCount());
             });
+  }
+
+  /** A new delivery as the worker sends it: its first attempt, under the hand-off's lease. */
+  private static Claimed claimed(UUID deliveryId, WebhookMessage m, Subscriber e, DeliveryWorker.HandOff handOff) {
+    return new Claimed(
+        deliveryId,
+        handOff.claimId(),
+        m.tenantId,
+        m.id,
+        e.id(),
+        0,
+        0,
+        m.eventType,
+        m.payload,
+        m.occurredAt,
+        e.url(),
+        e.secret(),
+        e.previousSecret(),
+        e.previousSecretExpiresAt(),
+        e.rateLimit(),
+        e.failingSince(),
+        handOff.sendBy());
   }
 
   /** Inside the caller's transaction: schedules {@code message} to {@code endpoints} now. */
