@@ -262,16 +262,18 @@ public class DeliveryWorker {
                 jobs.add(job);
                 got.merge(job.endpointId(), 1, Integer::sum);
               }
-              // What each lane learnt: a lane that got all the room it offered may have more due.
+              // What each lane learnt: a lane that got all the room it offered may have more due,
+              // and so may any lane when the claim stopped at its own limit.
+              boolean capped = jobs.size() >= config.claimBatchSize();
               offered.forEach((endpoint, room) -> {
                 Lane lane = lanes.get(endpoint);
                 if (lane != null && room > 0) {
-                  lane.claimed(room, got.getOrDefault(endpoint, 0));
+                  lane.claimed(room, got.getOrDefault(endpoint, 0), capped);
                 }
               });
               got.forEach((endpoint, n) -> {
                 if (!offered.containsKey(endpoint)) {
-                  lane(endpoint).claimed(fresh, n);
+                  lane(endpoint).claimed(fresh, n, capped);
                 }
               });
               claimedCount.increment(jobs.size());
@@ -376,7 +378,8 @@ public class DeliveryWorker {
     private final boolean open = running && !recordingLags();
     private final List<Claimed> taken = new ArrayList<>();
     private final List<Lane> takenLanes = new ArrayList<>();
-    private boolean left;
+    /** Whether a delivery it left for a claim could be claimed now (its lane has room). */
+    private boolean claimable;
 
     private HandOff() {}
 
@@ -401,12 +404,13 @@ public class DeliveryWorker {
      */
     public boolean take(Claimed job) {
       if (!open) {
-        left = true;
+        claimable = true;
         return false;
       }
       Lane lane = lane(job.endpointId());
       if (!lane.reserve()) {
-        left = true;
+        // A full lane asks for a claim itself once half of it is free.
+        claimable |= lane.room() > 0;
         return false;
       }
       taken.add(job);
@@ -414,7 +418,7 @@ public class DeliveryWorker {
       return true;
     }
 
-    /** After the commit: starts what it took, and asks for a claim for what it left. */
+    /** After the commit: starts what it took, and asks for a claim for what it left where there is room. */
     public void commit() {
       if (gen == generation.get()) {
         handedOff.increment(taken.size());
@@ -426,7 +430,7 @@ public class DeliveryWorker {
         }
       }
       // A stopped worker's lanes are gone: its leases bring the deliveries back.
-      if (left) {
+      if (claimable) {
         wake();
       }
     }

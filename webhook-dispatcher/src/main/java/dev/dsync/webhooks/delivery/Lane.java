@@ -68,9 +68,12 @@ final class Lane {
     return backlog;
   }
 
-  /** What a claim learnt: it filled all the room it offered (more may be due) or it did not. */
-  synchronized void claimed(int offered, int got) {
-    backlog = got >= offered;
+  /**
+   * What a claim learnt: it filled all the room it offered, or stopped at its own limit before
+   * (more may be due), or it found fewer than it had room for (the table holds no more now).
+   */
+  synchronized void claimed(int offered, int got, boolean capped) {
+    backlog = capped || got >= offered;
   }
 
   /**

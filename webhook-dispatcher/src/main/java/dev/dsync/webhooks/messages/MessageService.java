@@ -1,7 +1,10 @@
 package dev.dsync.webhooks.messages;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.dsync.events.EventJson;
 import dev.dsync.webhooks.delivery.Claimed;
 import dev.dsync.webhooks.delivery.Delivery;
@@ -16,6 +19,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
+import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -280,7 +284,12 @@ public class MessageService {
     return chain.replaceWith(endpoints.size());
   }
 
-  /** A message whose payload is the Standard Webhooks body: type, timestamp and the event data. */
+  /**
+   * A message whose payload is the Standard Webhooks body: type, timestamp and the event data.
+   * The data is streamed into the body (checked to be JSON, its top-level {@code sequence} read
+   * on the way) rather than built as a tree and written again: the same bytes, at a fraction of
+   * the allocation, for every event of the intake.
+   */
   public static WebhookMessage message(UUID id, String tenantId, String directoryId, String type, Instant occurredAt, String data) {
     WebhookMessage m = new WebhookMessage();
     m.id = id;
@@ -289,23 +298,51 @@ public class MessageService {
     m.eventType = type;
     m.occurredAt = occurredAt.truncatedTo(ChronoUnit.MICROS);
     m.createdAt = now();
-    JsonNode tree = parse(data);
-    JsonNode sequence = tree.get("sequence");
-    m.sequence = sequence != null && sequence.canConvertToLong() ? sequence.asLong() : null;
-    ObjectNode body = EventJson.mapper().createObjectNode();
-    body.put("type", type);
-    body.put("timestamp", m.occurredAt.toString());
-    body.set("data", tree);
-    m.payload = EventJson.write(body);
-    return m;
-  }
-
-  private static JsonNode parse(String data) {
-    try {
-      return EventJson.mapper().readTree(data);
+    StringWriter body = new StringWriter(data.length() + 128);
+    JsonFactory json = EventJson.mapper().getFactory();
+    try (JsonParser in = json.createParser(data);
+        JsonGenerator out = json.createGenerator(body)) {
+      JsonToken first = in.nextToken();
+      if (first == null) {
+        throw new JsonParseException(in, "no JSON value");
+      }
+      out.writeStartObject();
+      out.writeStringField("type", type);
+      out.writeStringField("timestamp", m.occurredAt.toString());
+      out.writeFieldName("data");
+      if (first == JsonToken.START_OBJECT) {
+        out.writeStartObject();
+        for (JsonToken t = in.nextToken(); t == JsonToken.FIELD_NAME; t = in.nextToken()) {
+          String name = in.currentName();
+          JsonToken value = in.nextToken();
+          if ("sequence".equals(name)) {
+            m.sequence = asLong(in, value);
+          }
+          out.writeFieldName(name);
+          out.copyCurrentStructure(in);
+        }
+        out.writeEndObject();
+      } else {
+        out.copyCurrentStructure(in);
+      }
+      out.writeEndObject();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    m.payload = body.toString();
+    return m;
+  }
+
+  /** A whole number's value (a float's whole part, as Jackson's asLong), or null. */
+  private static Long asLong(JsonParser in, JsonToken value) throws IOException {
+    if (value == JsonToken.VALUE_NUMBER_INT && in.getNumberType() != JsonParser.NumberType.BIG_INTEGER) {
+      return in.getLongValue();
+    }
+    if (value == JsonToken.VALUE_NUMBER_FLOAT) {
+      double d = in.getDoubleValue();
+      return d >= Long.MIN_VALUE && d <= Long.MAX_VALUE ? (long) d : null;
+    }
+    return null;
   }
 
   private static Instant now() {

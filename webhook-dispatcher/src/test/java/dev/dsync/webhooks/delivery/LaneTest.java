@@ -81,9 +81,11 @@ class LaneTest {
     assertThat(lane.reserve()).as("older deliveries go first").isFalse();
     assertThat(lane.wantsMore()).as("room for half the lane and a backlog: worth a claim").isTrue();
 
-    lane.claimed(lane.room(), lane.room()); // the claim filled the room: there may be more
+    lane.claimed(lane.room(), lane.room(), false); // the claim filled the room: there may be more
     assertThat(lane.backlog()).isTrue();
-    lane.claimed(16, 3); // the claim found less than it had room for: the table is drained
+    lane.claimed(16, 3, true); // the claim stopped at its own limit first: there may still be more
+    assertThat(lane.backlog()).isTrue();
+    lane.claimed(16, 3, false); // the claim found less than it had room for: the table is drained
     assertThat(lane.backlog()).isFalse();
     assertThat(lane.wantsMore()).isFalse();
     assertThat(lane.reserve()).isTrue();
