@@ -40,7 +40,8 @@ public class Inbox {
   }
 
   /**
-   * As {@link #firstDeliveries(String, List)}, on the caller's reactive SQL connection: one
+   * Inside the caller's transaction, for a batch, on its reactive SQL connection: records the ids
+   * not applied before and answers them (ids already applied, or repeated, are left out), in one
    * statement. An id another consumer recorded concurrently waits for that transaction and is
    * then left out (it was applied there) or recorded here (it rolled back).
    */
@@ -57,49 +58,6 @@ public class Inbox {
           rows.forEach(r -> fresh.add(r.getUUID(0)));
           return fresh;
         });
-  }
-
-  /**
-   * Inside the caller's transaction, for a batch: records the ids not applied before and answers
-   * them (in no particular order); ids already applied, or repeated in the batch, are left out.
-   * Two statements per batch instead of one per event. If another consumer recorded one of them
-   * in between, this fails and the caller's transaction is retried (then it is seen as applied).
-   */
-  public Uni<Set<UUID>> firstDeliveries(String consumer, List<UUID> eventIds) {
-    Set<UUID> distinct = new LinkedHashSet<>(eventIds);
-    if (distinct.isEmpty()) {
-      return Uni.createFrom().item(Set.of());
-    }
-    return Panache.getSession()
-        .chain(session -> session
-            .createNativeQuery("select event_id from processed_event where consumer = :consumer and event_id in (:ids)", UUID.class)
-            .setParameter("consumer", consumer)
-            .setParameter("ids", List.copyOf(distinct))
-            .getResultList()
-            .chain(seen -> {
-              Set<UUID> fresh = new LinkedHashSet<>(distinct);
-              seen.forEach(fresh::remove);
-              if (fresh.isEmpty()) {
-                return Uni.createFrom().item(fresh);
-              }
-              StringBuilder sql = new StringBuilder("insert into processed_event (consumer, event_id) values ");
-              int i = 0;
-              for (UUID ignored : fresh) {
-                sql.append(i == 0 ? "" : ", ").append("(:consumer, :id").append(i++).append(")");
-              }
-              sql.append(" on conflict do nothing");
-              var insert = session.createNativeQuery(sql.toString()).setParameter("consumer", consumer);
-              i = 0;
-              for (UUID id : fresh) {
-                insert.setParameter("id" + i++, id);
-              }
-              return insert.executeUpdate().map(inserted -> {
-                if (inserted != fresh.size()) {
-                  throw new IllegalStateException("events of this batch were applied concurrently by another consumer; retrying");
-                }
-                return fresh;
-              });
-            }));
   }
 
   /** As {@link #firstDelivery(String, UUID)}, through a Vert.x SQL connection inside a transaction. */

@@ -449,7 +449,7 @@ public class SyncJobService {
     job.connectionId = connectionId;
     job.counters = EventJson.write(new Counters().toMap());
     job.startedAt = Instant.now();
-    tx.store.insert(job);
+    tx.store.save(job);
     return Uni.createFrom().item(job);
   }
 

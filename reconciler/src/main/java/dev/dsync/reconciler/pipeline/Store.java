@@ -587,11 +587,6 @@ public final class Store {
     return j;
   }
 
-  public void insert(SyncJob job) {
-    jobs.put(job.id, job);
-    dirtyJobs.add(job.id);
-  }
-
   public void save(SyncJob job) {
     jobs.put(job.id, job);
     dirtyJobs.add(job.id);
