@@ -66,6 +66,7 @@ class OutboxReplicasTest {
         total += relay.relayOnce().await().indefinitely();
       }
       assertThat(unpublished(tenant)).isZero();
+      assertThat(rows(tenant)).as("published rows leave the table (no retention configured)").isZero();
       assertThat(total).isGreaterThanOrEqualTo(7);
       await().atMost(Duration.ofSeconds(20)).until(() -> probe.forTenant(tenant).size() == 7);
       List<String> subjectsInKafkaOrder =
@@ -74,6 +75,13 @@ class OutboxReplicasTest {
               .toList();
       assertThat(subjectsInKafkaOrder).as("per-key order = insertion order").isEqualTo(noteIds);
     }
+  }
+
+  private long rows(String tenant) {
+    return pool.preparedQuery("select count(*) from platform_test.outbox_event where tenant_id = $1")
+        .execute(Tuple.of(tenant))
+        .await().indefinitely()
+        .iterator().next().getLong(0);
   }
 
   private long unpublished(String tenant) {

@@ -157,8 +157,8 @@ class DeliveryRecordsTest {
       assertThat(outcomes(pool, eventId, ep.id())).containsExactly("ENDPOINT_DISABLED");
       given().auth().oauth2(Tokens.admin(tenant)).get("/api/v1/webhook-endpoints/" + ep.id())
           .then().statusCode(200).body("enabled", equalTo(false)).body("disabledReason", containsString("failed for"));
-      var audit = rows(pool, "select payload->'actor'->>'kind' as kind, payload->'details'->>'reason' as reason from webhook.outbox_event"
-          + " where tenant_id = $1 and payload->>'action' = 'webhook_endpoint.disabled'", tenant);
+      var audit = rows(pool, "select payload::jsonb->'actor'->>'kind' as kind, payload::jsonb->'details'->>'reason' as reason from webhook.outbox_event"
+          + " where tenant_id = $1 and payload::jsonb->>'action' = 'webhook_endpoint.disabled'", tenant);
       assertThat(audit).singleElement().satisfies(r -> {
         assertThat(r.getString("kind")).isEqualTo("SYSTEM");
         assertThat(r.getString("reason")).contains("failed for");

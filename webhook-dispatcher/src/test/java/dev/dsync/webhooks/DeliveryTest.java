@@ -127,8 +127,8 @@ class DeliveryTest {
       assertThat(outcomes(pool, eventId, ep.id())).containsExactly("ENDPOINT_DISABLED");
       given().auth().oauth2(Tokens.admin(tenant)).get("/api/v1/webhook-endpoints/" + ep.id())
           .then().statusCode(200).body("enabled", equalTo(false)).body("disabledReason", containsString("410"));
-      assertThat(rows(pool, "select payload->'actor'->>'kind' as kind from webhook.outbox_event where tenant_id = $1"
-          + " and payload->>'action' = 'webhook_endpoint.disabled'", tenant)).singleElement()
+      assertThat(rows(pool, "select payload::jsonb->'actor'->>'kind' as kind from webhook.outbox_event where tenant_id = $1"
+          + " and payload::jsonb->>'action' = 'webhook_endpoint.disabled'", tenant)).singleElement()
           .satisfies(r -> assertThat(r.getString("kind")).isEqualTo("SYSTEM"));
 
       UUID later = IdentityEvents.publish(tenant, directory, EventType.USER_UPDATED);

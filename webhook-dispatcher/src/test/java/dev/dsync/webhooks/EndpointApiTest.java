@@ -149,7 +149,7 @@ class EndpointApiTest {
 
   private List<String> actions(String tenant) {
     return pool.preparedQuery(
-            "select payload->>'action' as action from webhook.outbox_event where tenant_id = $1 and type = 'dsync.audit.record' order by seq")
+            "select payload::jsonb->>'action' as action from webhook.outbox_event where tenant_id = $1 and type = 'dsync.audit.record' order by seq")
         .execute(Tuple.of(tenant)).await().indefinitely()
         .stream().map(r -> r.getString("action")).toList();
   }

@@ -163,7 +163,7 @@ class GoogleSyncTest {
       JsonNode salesMembers = first.stream().filter(e -> e.type().equals("dsync.source.group.membership_changed") && e.subject().equals("03-sales"))
           .findFirst().orElseThrow().data().path("added");
       assertThat(salesMembers).hasSize(14); // 13 users and the nested group
-      assertThat(salesMembers.toString()).contains("{\"type\":\"Group\",\"value\":\"03-eng\"}").doesNotContain(FakeGoogle.CUSTOMER_ID);
+      assertThat(salesMembers.toString()).contains("{\"value\":\"03-eng\",\"type\":\"Group\"}").doesNotContain(FakeGoogle.CUSTOMER_ID);
 
       // At the source: a real edit, a save without a difference, a suspension, a deletion, a member in and one out.
       google.editUser(id(3), b -> ((ObjectNode) b.withArray("organizations").get(0)).put("title", "Manager").put("department", "Platform"));
@@ -192,8 +192,8 @@ class GoogleSyncTest {
       assertThat(second.get(3).subject()).isEqualTo(id(5));
       assertThat(second.get(3).data().path("resource").path("active").asBoolean()).isFalse();
       assertThat(second.get(4).subject()).isEqualTo("03-sales");
-      assertThat(second.get(4).data().path("added").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"" + id(7) + "\"}]");
-      assertThat(second.get(4).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"" + id(2) + "\"}]");
+      assertThat(second.get(4).data().path("added").toString()).isEqualTo("[{\"value\":\"" + id(7) + "\",\"type\":\"User\"}]");
+      assertThat(second.get(4).data().path("removed").toString()).isEqualTo("[{\"value\":\"" + id(2) + "\",\"type\":\"User\"}]");
       assertThat(google.tokenRequests()).isEqualTo(1); // the cached token served the second job too
 
       // The token stops working mid-life: the next request gets 401, a fresh token is fetched, the job completes.
@@ -220,7 +220,7 @@ class GoogleSyncTest {
           "dsync.source.user.deleted",
           "dsync.source.sync_job.completed");
       assertThat(fourth.get(1).subject()).isEqualTo("03-empty");
-      assertThat(fourth.get(2).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"" + id(8) + "\"}]");
+      assertThat(fourth.get(2).data().path("removed").toString()).isEqualTo("[{\"value\":\"" + id(8) + "\",\"type\":\"User\"}]");
       assertThat(fourth.get(3).subject()).isEqualTo(id(8));
     }
   }

@@ -97,7 +97,7 @@ class GraphSyncTest {
       assertThat(u0.data().path("resource").path(GraphNormalizer.USER_EXTENSION).path("officeLocation").asText()).isEqualTo("B1");
       assertThat(u0.data().path("sourceVersion").asLong()).isEqualTo(1);
       Seen all = first.stream().filter(e -> e.type().equals("dsync.source.group.membership_changed") && e.subject().equals("g-all")).findFirst().orElseThrow();
-      assertThat(all.data().path("added").toString()).contains("{\"type\":\"Group\",\"value\":\"g-sales\"}").contains("{\"type\":\"User\",\"value\":\"u001\"}");
+      assertThat(all.data().path("added").toString()).contains("{\"value\":\"g-sales\",\"type\":\"Group\"}").contains("{\"value\":\"u001\",\"type\":\"User\"}");
       Map<String, Object> counters = Admin.as(tenant).get("/api/v1/connections/" + conn + "/jobs/" + job1).then().extract().path("counters");
       assertThat(((Number) counters.get("usersUpserted")).intValue()).isEqualTo(25);
       assertThat(((Number) counters.get("pages")).intValue()).isEqualTo(4); // 3 user pages of 10, 1 group page
@@ -131,7 +131,7 @@ class GraphSyncTest {
           .isEqualTo("[\"title\",\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department\"]");
       assertThat(second.get(2).subject()).isEqualTo("u005");
       Seen membership = second.get(3);
-      assertThat(membership.data().path("added").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"u007\"}]");
+      assertThat(membership.data().path("added").toString()).isEqualTo("[{\"value\":\"u007\",\"type\":\"User\"}]");
       // u002 left explicitly, u005's membership ended with its deletion.
       assertThat(membership.data().path("removed").toString()).contains("u002");
 
@@ -151,7 +151,7 @@ class GraphSyncTest {
           "dsync.source.group.membership_changed",
           "dsync.source.user.deleted",
           "dsync.source.sync_job.completed");
-      assertThat(fourth.get(1).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"u010\"}]");
+      assertThat(fourth.get(1).data().path("removed").toString()).isEqualTo("[{\"value\":\"u010\",\"type\":\"User\"}]");
       assertThat(fourth.get(2).subject()).isEqualTo("u010");
     }
   }

@@ -142,7 +142,7 @@ class LdapSyncTest {
     assertThat(engineering.data().path("added").size()).isEqualTo(1100);
     String allId = ldap.getEntry("cn=all,ou=groups," + BASE, "entryUUID").getAttributeValue("entryUUID");
     Seen all = first.stream().filter(e -> e.type().equals("dsync.source.group.membership_changed") && e.subject().equals(allId)).findFirst().orElseThrow();
-    assertThat(all.data().path("added").toString()).contains("{\"type\":\"Group\",\"value\":\"" + engineeringId + "\"}");
+    assertThat(all.data().path("added").toString()).contains("{\"value\":\"" + engineeringId + "\",\"type\":\"Group\"}");
     assertThat(all.data().path("added").size()).isEqualTo(2);
 
     // Incremental by modifyTimestamp: one change, one new user added to a group, one deletion

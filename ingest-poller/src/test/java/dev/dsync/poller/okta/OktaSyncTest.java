@@ -150,8 +150,8 @@ class OktaSyncTest {
       assertThat(updated.data().path("changedAttributes").toString()).isEqualTo("[\"title\",\"" + ENTERPRISE + ":department\"]");
       assertThat(second.get(2).subject()).isEqualTo("00u005");
       assertThat(second.get(3).subject()).isEqualTo("00g-sales");
-      assertThat(second.get(3).data().path("added").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"00u007\"}]");
-      assertThat(second.get(3).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"00u002\"}]");
+      assertThat(second.get(3).data().path("added").toString()).isEqualTo("[{\"value\":\"00u007\",\"type\":\"User\"}]");
+      assertThat(second.get(3).data().path("removed").toString()).isEqualTo("[{\"value\":\"00u002\",\"type\":\"User\"}]");
       // It asked only for what changed since the last user the complete run saw, and re-read one member list.
       assertThat(okta.userFilters()).containsExactly("lastUpdated gt \"2026-01-05T08:00:25.000Z\"");
       List<String> incremental = okta.requests().subList(before, okta.requests().size());
@@ -179,7 +179,7 @@ class OktaSyncTest {
           "dsync.source.user.deleted",
           "dsync.source.sync_job.completed");
       assertThat(fourth.get(1).subject()).isEqualTo("00g-empty");
-      assertThat(fourth.get(2).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"00u010\"}]");
+      assertThat(fourth.get(2).data().path("removed").toString()).isEqualTo("[{\"value\":\"00u010\",\"type\":\"User\"}]");
       assertThat(fourth.get(3).subject()).isEqualTo("00u010");
     }
   }

@@ -112,7 +112,7 @@ class ScimPullSyncTest {
       assertThat(r.has("meta")).isFalse();
       assertThat(r.has("groups")).isFalse();
       Seen all = first.stream().filter(e -> e.type().equals("dsync.source.group.membership_changed") && e.subject().equals("g-all")).findFirst().orElseThrow();
-      assertThat(all.data().path("added").toString()).contains("{\"type\":\"Group\",\"value\":\"g-sales\"}").contains("{\"type\":\"User\",\"value\":\"u001\"}");
+      assertThat(all.data().path("added").toString()).contains("{\"value\":\"g-sales\",\"type\":\"Group\"}").contains("{\"value\":\"u001\",\"type\":\"User\"}");
 
       // At the source: a real update, a deactivation, a write without a difference, members in and out, a deletion.
       scim.updateUser("u003", "title", "Engineer");
@@ -136,8 +136,8 @@ class ScimPullSyncTest {
       assertThat(second.get(1).data().path("changedAttributes").toString()).isEqualTo("[\"title\"]");
       assertThat(second.get(2).subject()).isEqualTo("u004");
       assertThat(second.get(2).data().path("resource").path("active").asBoolean()).isFalse();
-      assertThat(second.get(3).data().path("added").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"u007\"}]");
-      assertThat(second.get(3).data().path("removed").toString()).isEqualTo("[{\"type\":\"User\",\"value\":\"u002\"}]");
+      assertThat(second.get(3).data().path("added").toString()).isEqualTo("[{\"value\":\"u007\",\"type\":\"User\"}]");
+      assertThat(second.get(3).data().path("removed").toString()).isEqualTo("[{\"value\":\"u002\",\"type\":\"User\"}]");
       // It read the service provider config, then asked only for what changed since the last change it saw.
       List<String> incremental = scim.requests().subList(before, scim.requests().size());
       assertThat(incremental.get(0)).isEqualTo("/scim/v2/ServiceProviderConfig");

@@ -82,12 +82,12 @@ final class MemberStatement {
   }
 
   /**
-   * The event's payload: {@code payload} (a GroupMembershipChanged with sourceVersion 0 and no
+   * The event's payload as text: {@code payload} (a GroupMembershipChanged with sourceVersion 0 and no
    * members) with {@code version} as its sourceVersion and the changed rows as its added or
    * removed members, each {@code {"value", "type"}} as MemberRef is written.
    */
   String eventPayload(String payload, String version) {
-    return "jsonb_set(jsonb_set(" + payload + ", '{sourceVersion}', to_jsonb(" + version + ")), '{" + eventField + "}',"
-        + " coalesce((select jsonb_agg(jsonb_build_object('value', c.member_id, 'type', c.member_type) order by " + order + ") from changed c), '[]'::jsonb))";
+    return "cast(jsonb_set(jsonb_set(cast(" + payload + " as jsonb), '{sourceVersion}', to_jsonb(" + version + ")), '{" + eventField + "}',"
+        + " coalesce((select jsonb_agg(jsonb_build_object('value', c.member_id, 'type', c.member_type) order by " + order + ") from changed c), '[]'::jsonb)) as text)";
   }
 }

@@ -35,13 +35,14 @@ public class OutboxStatement {
   /**
    * {@code insert into outbox_event ... select ... from <from>}: one outbox row per row of {@code
    * from} (a CTE of the statement), its parameters numbered from {@code first}. {@code payload}
-   * may wrap the payload's jsonb expression, to fill in what only the statement knows (a version).
+   * may wrap the payload's text expression (and answer text), to fill in what only the statement
+   * knows (a version).
    */
   public static String insertFrom(String from, int first, UnaryOperator<String> payload) {
     String key = "cast($" + (first + 2) + " as text)";
     return "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, subject, tenant_id, directory_id, traceparent, bucket)"
         + " select cast($" + first + " as uuid), cast($" + (first + 1) + " as text), " + key + ", cast($" + (first + 3) + " as text), "
-        + payload.apply("cast(cast($" + (first + 4) + " as text) as jsonb)")
+        + payload.apply("cast($" + (first + 4) + " as text)")
         + ", cast($" + (first + 5) + " as text), cast($" + (first + 6) + " as text), cast($" + (first + 7) + " as text), cast($" + (first + 8)
         + " as text), cast($" + (first + 9) + " as text), cast($" + (first + 10) + " as text),"
         + " (hashtext(" + key + ") & 2147483647) % " + BUCKETS

@@ -27,7 +27,7 @@ public class Outbox {
   private static final String INSERT =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
           + " subject, tenant_id, directory_id, traceparent, bucket)"
-          + " values (:id, :aggregatetype, :aggregateid, :type, cast(cast(:payload as text) as jsonb), :topic,"
+          + " values (:id, :aggregatetype, :aggregateid, :type, cast(:payload as text), :topic,"
           + " :source, :subject, :tenant, :directory, :traceparent,"
           + " (hashtext(:aggregateid) & 2147483647) % "
           + BUCKETS
@@ -36,7 +36,7 @@ public class Outbox {
   private static final String INSERT_POSITIONAL =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
           + " subject, tenant_id, directory_id, traceparent, bucket)"
-          + " values ($1, $2, $3, $4, cast(cast($5 as text) as jsonb), $6, $7, $8, $9, $10, $11,"
+          + " values ($1, $2, $3, $4, cast($5 as text), $6, $7, $8, $9, $10, $11,"
           + " (hashtext($3) & 2147483647) % "
           + BUCKETS
           + ")";
@@ -44,14 +44,12 @@ public class Outbox {
   private static final String INSERT_UNNEST =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
           + " subject, tenant_id, directory_id, traceparent, bucket)"
-          + " select u.id, u.topic, u.key, u.type, cast(u.payload as jsonb), u.topic, $9, u.subject, u.tenant, u.directory, $10,"
+          + " select u.id, u.topic, u.key, u.type, u.payload, u.topic, $9, u.subject, u.tenant, u.directory, $10,"
           + " (hashtext(u.key) & 2147483647) % "
           + BUCKETS
           + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])"
           + " with ordinality as u(id, topic, key, type, payload, subject, tenant, directory, ord) order by u.ord";
 
-  // The inner cast types the parameter as text: bound straight to jsonb, the pg client would
-  // encode the Java String as a JSON string scalar.
   private final OutboxConfig config;
 
   public Outbox(OutboxConfig config) {
@@ -153,7 +151,7 @@ public class Outbox {
   private Uni<Integer> insertChunk(List<OutboxMessage> chunk, String traceparent) {
     StringBuilder sql = new StringBuilder(
         "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, subject, tenant_id, directory_id, traceparent, bucket)"
-            + " select id, aggregatetype, aggregateid, type, cast(payload as jsonb), topic, source, subject, tenant_id, directory_id, traceparent,"
+            + " select id, aggregatetype, aggregateid, type, payload, topic, source, subject, tenant_id, directory_id, traceparent,"
             + " (hashtext(aggregateid) & 2147483647) % " + BUCKETS
             + " from (values ");
     for (int i = 0; i < chunk.size(); i++) {

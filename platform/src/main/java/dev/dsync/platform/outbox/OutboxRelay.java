@@ -36,7 +36,8 @@ import org.eclipse.microprofile.reactive.messaging.Channel;
 import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
- * Publishes outbox rows to Kafka as CloudEvents (binary mode) and marks them published. Woken by
+ * Publishes outbox rows to Kafka as CloudEvents (binary mode) and deletes them (or, with a
+ * retention, marks them published and deletes them once it has passed). Woken by
  * PostgreSQL NOTIFY at commit, with a slow poll as a fallback. Replicas share the work: each claim
  * takes the key buckets no other relay holds (advisory locks) and their rows (FOR UPDATE SKIP
  * LOCKED), so per-key order holds. A crash after publishing and before marking re-sends the same
@@ -55,7 +56,7 @@ public class OutboxRelay {
           + "  select b from generate_series(0, "
           + (Outbox.BUCKETS - 1)
           + ") as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
-          + " select e.* from owned, lateral (select id, type, payload::text as payload, topic, aggregateid, source, subject,"
+          + " select e.* from owned, lateral (select id, type, payload, topic, aggregateid, source, subject,"
           + " tenant_id, directory_id, traceparent, \"timestamp\", seq"
           + " from outbox_event"
           + " where published_at is null and bucket = owned.b"
@@ -63,6 +64,10 @@ public class OutboxRelay {
 
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
+
+  // Without retention a published row is deleted: no second row version with the whole payload,
+  // no index entries for it, no cleanup later; Kafka holds the event.
+  private static final String DELETE_PUBLISHED = "delete from outbox_event where id = any($1)";
 
   private static final String CLEANUP =
       "delete from outbox_event where published_at < now() - make_interval(secs => $1)";
@@ -135,7 +140,9 @@ public class OutboxRelay {
             ok -> trigger(),
             failure -> Log.warnf("outbox LISTEN failed, polling only: %s", failure.getMessage()));
     pollTimer = vertx.setPeriodic(config.pollInterval().toMillis(), id -> trigger());
-    cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
+    if (!config.retention().isZero()) {
+      cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
+    }
     trigger();
   }
 
@@ -214,7 +221,7 @@ public class OutboxRelay {
     for (RelayCheckpoint checkpoint : checkpoints) {
       checkpoint.published(ids);
     }
-    return conn.preparedQuery(MARK)
+    return conn.preparedQuery(config.retention().isZero() ? DELETE_PUBLISHED : MARK)
         .execute(Tuple.of(ids.toArray(UUID[]::new)))
         .invoke(() -> published.increment(ids.size()))
         .replaceWithVoid();
