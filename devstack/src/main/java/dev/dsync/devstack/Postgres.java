@@ -31,7 +31,7 @@ final class Postgres implements AutoCloseable {
    * zonky's own cleaning would also delete it on every close, restarts included.
    */
   static Postgres start(Path dataDir, int port) throws IOException, SQLException {
-    EmbeddedPostgres pg =
+    EmbeddedPostgres.Builder builder =
         EmbeddedPostgres.builder()
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(false)
@@ -42,8 +42,15 @@ final class Postgres implements AutoCloseable {
             .setServerConfig("max_connections", "300")
             .setServerConfig("fsync", "off")
             .setServerConfig("synchronous_commit", "off")
-            .setServerConfig("full_page_writes", "off")
-            .start();
+            .setServerConfig("full_page_writes", "off");
+    // Extra server settings for investigations, e.g. DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements
+    for (String setting : System.getenv().getOrDefault("DSYNC_PG_SETTINGS", "").split(";")) {
+      int eq = setting.indexOf('=');
+      if (eq > 0) {
+        builder.setServerConfig(setting.substring(0, eq).trim(), setting.substring(eq + 1).trim());
+      }
+    }
+    EmbeddedPostgres pg = builder.start();
     try (Connection c = pg.getPostgresDatabase().getConnection();
         Statement s = c.createStatement()) {
       try (ResultSet rs = s.executeQuery("select 1 from pg_database where datname = '" + DATABASE + "'")) {
