@@ -43,6 +43,7 @@ import org.junit.jupiter.api.Test;
 class DeliveryRecordsTest {
 
   @Inject Pool pool;
+  @Inject dev.dsync.webhooks.delivery.DeliveryWorker worker;
 
   @Test
   void each_attempt_is_published_on_the_attempts_topic() throws Exception {
@@ -85,6 +86,35 @@ class DeliveryRecordsTest {
       assertThat(second.get("eventType").asText()).isEqualTo("dsync.user.created");
       // The attempt's id on the topic is the attempt row's id (consumers deduplicate on it).
       assertThat(rows(pool, "select 1 from webhook.attempt where id = $1::uuid", header(mine.get(1), "ce_id"))).hasSize(1);
+    }
+  }
+
+  @Test
+  void deliveries_and_attempts_go_with_their_endpoint_and_with_their_message() throws Exception {
+    String tenant = Tokens.newTenant();
+    try (Receiver a = new Receiver(); Receiver b = new Receiver()) {
+      var gone = endpoint(tenant, a.url());
+      var kept = endpoint(tenant, b.url());
+      UUID eventId = IdentityEvents.publish(tenant, UUID.randomUUID().toString(), EventType.USER_CREATED);
+      await().atMost(Duration.ofSeconds(20)).until(() ->
+          "SUCCEEDED".equals(deliveryStatus(pool, eventId, gone.id())) && "SUCCEEDED".equals(deliveryStatus(pool, eventId, kept.id())));
+      String perEndpoint = "select (select count(*) from webhook.delivery where endpoint_id = $1::uuid) as deliveries,"
+          + " (select count(*) from webhook.attempt where endpoint_id = $1::uuid) as attempts";
+
+      given().auth().oauth2(Tokens.admin(tenant)).delete("/api/v1/webhook-endpoints/" + gone.id()).then().statusCode(204);
+      var left = rows(pool, perEndpoint, gone.id()).get(0);
+      assertThat(left.getLong("deliveries")).isZero();
+      assertThat(left.getLong("attempts")).isZero();
+      var other = rows(pool, perEndpoint, kept.id()).get(0);
+      assertThat(other.getLong("deliveries")).isEqualTo(1);
+      assertThat(other.getLong("attempts")).isEqualTo(1);
+
+      // Past the retention (here: everything created until now), the message goes with the rest.
+      assertThat(worker.purgeMessages(java.time.Instant.now()).await().indefinitely()).isGreaterThanOrEqualTo(1);
+      assertThat(rows(pool, "select 1 from webhook.message where id = $1", eventId)).isEmpty();
+      other = rows(pool, perEndpoint, kept.id()).get(0);
+      assertThat(other.getLong("deliveries")).isZero();
+      assertThat(other.getLong("attempts")).isZero();
     }
   }
 

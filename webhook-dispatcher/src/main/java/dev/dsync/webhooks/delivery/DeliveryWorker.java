@@ -176,14 +176,26 @@ public class DeliveryWorker {
     }
   }
 
-  /** Drops messages (with their deliveries and attempts) older than the retention, the replay window. */
   private void cleanup() {
-    pool.preparedQuery("delete from message where created_at < now() - make_interval(secs => $1)")
-        .execute(Tuple.of((double) config.messageRetention().toSeconds()))
+    purgeMessages(Instant.now().minus(config.messageRetention()))
         .subscribe()
         .with(
-            rows -> Log.debugf("message cleanup removed %d messages", rows.rowCount()),
+            count -> Log.debugf("message cleanup removed %d messages", count),
             failure -> Log.warnf("message cleanup failed: %s", failure.getMessage()));
+  }
+
+  /**
+   * Drops messages created before {@code before} with their deliveries and attempts (the retention
+   * is the replay window); answers how many messages went.
+   */
+  public Uni<Long> purgeMessages(Instant before) {
+    return pool.preparedQuery(
+            "with gone as (delete from message where created_at < $1 returning id),"
+                + " a as (delete from attempt where message_id in (select id from gone)),"
+                + " d as (delete from delivery where message_id in (select id from gone))"
+                + " select count(*) from gone")
+        .execute(Tuple.of(before.atOffset(java.time.ZoneOffset.UTC)))
+        .map(rows -> rows.iterator().next().getLong(0));
   }
 
   public boolean running() {

@@ -121,8 +121,20 @@ public class EndpointService {
     return Panache.withTransaction(
         () ->
             find(tenantId, id)
-                .chain(e -> e.delete().chain(() -> audit.endpoint(tenantId, actor, "webhook_endpoint.deleted", id, Map.of("url", e.url))))
+                .chain(e -> removeDeliveries(id)
+                    .chain(e::delete)
+                    .chain(() -> audit.endpoint(tenantId, actor, "webhook_endpoint.deleted", id, Map.of("url", e.url))))
                 .replaceWithVoid());
+  }
+
+  /** An endpoint's deliveries and attempts go with it (no foreign keys on those hot tables, see V3). */
+  private static Uni<Void> removeDeliveries(UUID endpointId) {
+    return Panache.getSession()
+        .chain(session -> session.createNativeQuery(
+                "with a as (delete from attempt where endpoint_id = :id) delete from delivery where endpoint_id = :id")
+            .setParameter("id", endpointId)
+            .executeUpdate())
+        .replaceWithVoid();
   }
 
   /** The current signing secret; reading it is audited like a change. */
