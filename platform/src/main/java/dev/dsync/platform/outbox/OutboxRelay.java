@@ -190,19 +190,31 @@ public class OutboxRelay {
 
   /** Claims one batch, publishes it, marks it; answers how many rows were published. */
   public Uni<Integer> relayOnce() {
+    long[] at = {System.nanoTime(), 0, 0};
     return pool.withTransaction(
-        conn ->
-            conn.preparedQuery(CLAIM)
-                .execute(Tuple.of(config.batchSize()))
-                .chain(
-                    rows -> {
-                      List<Row> claimed = new ArrayList<>();
-                      rows.forEach(claimed::add);
-                      if (claimed.isEmpty()) {
-                        return Uni.createFrom().item(0);
-                      }
-                      return publish(claimed).chain(ids -> mark(conn, ids)).replaceWith(claimed.size());
-                    }));
+            conn ->
+                conn.preparedQuery(CLAIM)
+                    .execute(Tuple.of(config.batchSize()))
+                    .chain(
+                        rows -> {
+                          at[1] = System.nanoTime();
+                          List<Row> claimed = new ArrayList<>();
+                          rows.forEach(claimed::add);
+                          if (claimed.isEmpty()) {
+                            return Uni.createFrom().item(0);
+                          }
+                          return publish(claimed)
+                              .invoke(() -> at[2] = System.nanoTime())
+                              .chain(ids -> mark(conn, ids))
+                              .replaceWith(claimed.size());
+                        }))
+        .invoke(count -> {
+          if (count > 0 && Log.isDebugEnabled()) {
+            long end = System.nanoTime();
+            Log.debugf("relayed %d: claim %d ms, publish %d ms, mark and commit %d ms", count, (at[1] - at[0]) / 1_000_000,
+                (at[2] - at[1]) / 1_000_000, (end - at[2]) / 1_000_000);
+          }
+        });
   }
 
   private Uni<List<UUID>> publish(List<Row> rows) {
