@@ -77,6 +77,56 @@ class OutboxReplicasTest {
     }
   }
 
+  @Test
+  void each_drain_loop_takes_only_its_share_of_the_buckets() {
+    // Audit records are keyed by tenant: twelve tenants spread their rows over the buckets.
+    List<String> tenants = java.util.stream.IntStream.range(0, 12).mapToObj(i -> Tokens.newTenant()).toList();
+    for (String tenant : tenants) {
+      given().auth().oauth2(Tokens.admin(tenant)).contentType(ContentType.JSON).body("[{\"text\":\"a\"},{\"text\":\"b\"}]")
+          .post("/api/v1/notes/batch").then().statusCode(201);
+    }
+    String[] ids = tenants.toArray(String[]::new);
+    for (int slot = 0; slot < 4; slot++) {
+      for (int i = 0; i < 20 && relay.relayOnce(4, slot).await().indefinitely() > 0; i++) {
+        // drained in batches of 3
+      }
+      List<Integer> left = new java.util.ArrayList<>();
+      pool.preparedQuery("select bucket from platform_test.outbox_event where tenant_id = any($1) and published_at is null")
+          .execute(Tuple.of(ids)).await().indefinitely().forEach(r -> left.add(r.getInteger("bucket")));
+      int done = slot;
+      assertThat(left).as("after loops 0..%d", slot).allSatisfy(b -> assertThat(b % 4).isGreaterThan(done));
+      if (slot == 0) {
+        assertThat(left).as("the other loops' rows are still there").isNotEmpty();
+      }
+    }
+    assertThat(unpublishedOf(ids)).isZero();
+  }
+
+  @Test
+  void the_commit_notification_names_the_buckets_that_got_rows() {
+    String tenant = Tokens.newTenant();
+    List<String> payloads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    SqlConnection listener = pool.getConnection().await().indefinitely();
+    try {
+      io.vertx.mutiny.pgclient.PgConnection.cast(listener).notificationHandler(n -> payloads.add(n.getPayload()));
+      listener.query("listen dsync_outbox_platform_test").execute().await().indefinitely();
+      given().auth().oauth2(Tokens.admin(tenant)).contentType(ContentType.JSON).body("[{\"text\":\"a\"}]")
+          .post("/api/v1/notes/batch").then().statusCode(201);
+      int bucket = pool.preparedQuery("select bucket from platform_test.outbox_event where tenant_id = $1")
+          .execute(Tuple.of(tenant)).await().indefinitely().iterator().next().getInteger("bucket");
+      await().atMost(Duration.ofSeconds(10)).until(() -> payloads.contains(Integer.toString(bucket)));
+    } finally {
+      listener.closeAndAwait();
+    }
+  }
+
+  private long unpublishedOf(String[] tenants) {
+    return pool.preparedQuery("select count(*) from platform_test.outbox_event where tenant_id = any($1) and published_at is null")
+        .execute(Tuple.of(tenants))
+        .await().indefinitely()
+        .iterator().next().getLong(0);
+  }
+
   private long rows(String tenant) {
     return pool.preparedQuery("select count(*) from platform_test.outbox_event where tenant_id = $1")
         .execute(Tuple.of(tenant))

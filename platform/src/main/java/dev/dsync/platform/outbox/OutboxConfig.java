@@ -20,6 +20,10 @@ public interface OutboxConfig {
   @WithDefault("public")
   String schema();
 
+  /** Drain loops per process, each over its share of the key buckets (at most 16). */
+  @WithDefault("4")
+  int parallelism();
+
   /** Most rows published per claim. */
   @WithDefault("500")
   int batchSize();

@@ -55,7 +55,7 @@ public class OutboxRelay {
       "with owned as ("
           + "  select b from generate_series(0, "
           + (Outbox.BUCKETS - 1)
-          + ") as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
+          + ") as b where b % $2 = $3 and pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
           + " select e.* from owned, lateral (select id, type, payload, topic, aggregateid, source, subject,"
           + " tenant_id, directory_id, traceparent, \"timestamp\", seq"
           + " from outbox_event"
@@ -82,8 +82,13 @@ public class OutboxRelay {
   private final String dbUser;
   private final String dbPassword;
 
-  private final AtomicBoolean draining = new AtomicBoolean();
-  private final AtomicBoolean pending = new AtomicBoolean();
+  /**
+   * Drain loops that run at once, each over the buckets {@code b % slots == slot}: a key's rows are
+   * in one bucket, so they stay in one loop and in order. A loop spends most of a cycle waiting
+   * (for PostgreSQL, then for the broker's acknowledgement), so one loop alone left a large backlog
+   * draining at a fraction of what the CPU allows.
+   */
+  private final Slot[] slots;
   private volatile boolean running;
   private PgSubscriber subscriber;
   private long pollTimer = -1;
@@ -106,6 +111,11 @@ public class OutboxRelay {
     this.emitter = emitter;
     this.checkpoints = checkpoints;
     this.published = Counter.builder("dsync.outbox.published").register(registry);
+    int parallelism = Math.max(1, Math.min(Outbox.BUCKETS, config.parallelism()));
+    this.slots = new Slot[parallelism];
+    for (int i = 0; i < parallelism; i++) {
+      slots[i] = new Slot(i);
+    }
     this.dbUrl = dbUrl;
     this.dbUser = dbUser;
     this.dbPassword = dbPassword;
@@ -132,7 +142,7 @@ public class OutboxRelay {
             .setUser(dbUser)
             .setPassword(dbPassword);
     subscriber = PgSubscriber.subscriber(vertx, options).reconnectPolicy(retries -> 1000L);
-    subscriber.channel("dsync_outbox_" + config.schema()).handler(payload -> trigger());
+    subscriber.channel("dsync_outbox_" + config.schema()).handler(this::notified);
     subscriber
         .connect()
         .subscribe()
@@ -163,38 +173,77 @@ public class OutboxRelay {
     }
   }
 
-  /** Asks for a drain; coalesces with one under way. */
+  private record Slot(int index, AtomicBoolean draining, AtomicBoolean pending) {
+    Slot(int index) {
+      this(index, new AtomicBoolean(), new AtomicBoolean());
+    }
+  }
+
+  /** Asks every drain loop for a drain; each coalesces with one it has under way. */
   public void trigger() {
+    for (Slot slot : slots) {
+      trigger(slot);
+    }
+  }
+
+  /** A NOTIFY names the buckets that got rows: only their loops drain (all, if it names none). */
+  void notified(String buckets) {
+    if (buckets == null || buckets.isBlank()) {
+      trigger();
+      return;
+    }
+    boolean[] woken = new boolean[slots.length];
+    for (String bucket : buckets.split(",")) {
+      try {
+        woken[Integer.parseInt(bucket.trim()) % slots.length] = true;
+      } catch (NumberFormatException e) {
+        trigger();
+        return;
+      }
+    }
+    for (int i = 0; i < slots.length; i++) {
+      if (woken[i]) {
+        trigger(slots[i]);
+      }
+    }
+  }
+
+  private void trigger(Slot slot) {
     if (!running) {
       return;
     }
-    if (!draining.compareAndSet(false, true)) {
-      pending.set(true);
+    if (!slot.draining.compareAndSet(false, true)) {
+      slot.pending.set(true);
       return;
     }
-    pending.set(false);
-    relayOnce()
+    slot.pending.set(false);
+    relayOnce(slots.length, slot.index)
         .subscribe()
         .with(
             count -> {
-              draining.set(false);
-              if (count >= config.batchSize() || pending.get()) {
-                trigger();
+              slot.draining.set(false);
+              if (count >= config.batchSize() || slot.pending.get()) {
+                trigger(slot);
               }
             },
             failure -> {
-              draining.set(false);
+              slot.draining.set(false);
               Log.warnf("outbox relay batch failed, will retry: %s", failure.toString());
             });
   }
 
-  /** Claims one batch, publishes it, marks it; answers how many rows were published. */
+  /** Claims one batch from any bucket, publishes it, marks it; answers how many rows were published. */
   public Uni<Integer> relayOnce() {
+    return relayOnce(1, 0);
+  }
+
+  /** As {@link #relayOnce()}, over the buckets {@code b % slots == slot}. */
+  public Uni<Integer> relayOnce(int slotCount, int slot) {
     long[] at = {System.nanoTime(), 0, 0};
     return pool.withTransaction(
             conn ->
                 conn.preparedQuery(CLAIM)
-                    .execute(Tuple.of(config.batchSize()))
+                    .execute(Tuple.of(config.batchSize(), slotCount, slot))
                     .chain(
                         rows -> {
                           at[1] = System.nanoTime();
