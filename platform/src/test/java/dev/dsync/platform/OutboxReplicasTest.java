@@ -116,6 +116,7 @@ class OutboxReplicasTest {
           .execute(Tuple.of(tenant)).await().indefinitely().iterator().next().getInteger("bucket");
       await().atMost(Duration.ofSeconds(10)).until(() -> payloads.contains(Integer.toString(bucket)));
     } finally {
+      listener.query("unlisten *").execute().await().indefinitely();
       listener.closeAndAwait();
     }
   }

@@ -53,9 +53,10 @@ public class OutboxRelay {
   // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
   private static final String CLAIM =
       "with owned as ("
-          + "  select b from generate_series(0, "
+          // Only this loop's buckets are generated, so no other loop's bucket is ever locked here.
+          + "  select b from generate_series($3::int, "
           + (Outbox.BUCKETS - 1)
-          + ") as b where b % $2 = $3 and pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
+          + ", $2::int) as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b))"
           + " select e.* from owned, lateral (select id, type, payload, topic, aggregateid, source, subject,"
           + " tenant_id, directory_id, traceparent, \"timestamp\", seq"
           + " from outbox_event"
@@ -150,9 +151,9 @@ public class OutboxRelay {
             ok -> trigger(),
             failure -> Log.warnf("outbox LISTEN failed, polling only: %s", failure.getMessage()));
     pollTimer = vertx.setPeriodic(config.pollInterval().toMillis(), id -> trigger());
-    if (!config.retention().isZero()) {
-      cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
-    }
+    // Also without a retention: rows marked published before it was 0 (or by an older replica
+    // during a rolling upgrade) would stay forever.
+    cleanupTimer = vertx.setPeriodic(600_000L, id -> cleanup());
     trigger();
   }
 

@@ -144,7 +144,7 @@ public class SourceChangesConsumer {
           // changes the inbox skips, so the next poll need not wait for the broker's answer.
           c.commitAsync(offsets, (committed, failure) -> {
             if (failure != null) {
-              Log.debugf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
+              Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
             }
           });
           Log.debugf("batch of %d: oldest published %d ms before the poll returned, poll %d ms, apply %d ms, commit %d ms", batch.size(),

@@ -127,13 +127,21 @@ public class EndpointService {
                 .replaceWithVoid());
   }
 
-  /** An endpoint's deliveries and attempts go with it (no foreign keys on those hot tables, see V3). */
+  /**
+   * An endpoint's deliveries and attempts go with it (no foreign keys on those hot tables, see V3).
+   * The endpoint is locked first, in its own statement: an intake batch that read it as a
+   * subscriber holds a key-share lock until it commits, so its deliveries are visible to the
+   * deletes that follow, and a later batch waits and then no longer finds the endpoint.
+   */
   private static Uni<Void> removeDeliveries(UUID endpointId) {
     return Panache.getSession()
-        .chain(session -> session.createNativeQuery(
-                "with a as (delete from attempt where endpoint_id = :id) delete from delivery where endpoint_id = :id")
+        .chain(session -> session.createNativeQuery("select id from endpoint where id = :id for update")
             .setParameter("id", endpointId)
-            .executeUpdate())
+            .getResultList()
+            .chain(locked -> session.createNativeQuery(
+                    "with a as (delete from attempt where endpoint_id = :id) delete from delivery where endpoint_id = :id")
+                .setParameter("id", endpointId)
+                .executeUpdate()))
         .replaceWithVoid();
   }
 

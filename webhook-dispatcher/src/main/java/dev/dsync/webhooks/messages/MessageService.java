@@ -56,7 +56,10 @@ public class MessageService {
   // With what a delivery handed straight to this replica's worker needs to be sent.
   private static final String SUBSCRIBERS =
       "select id, tenant_id, event_types, directory_ids, url, secret, previous_secret, previous_secret_expires_at,"
-          + " rate_limit, failing_since from endpoint where enabled and tenant_id = any($1)";
+          + " rate_limit, failing_since from endpoint where enabled and tenant_id = any($1)"
+          // Held until the batch commits: an endpoint being deleted (EndpointService.delete locks it
+          // first) is either waited for and then skipped, or gets its deliveries removed after these.
+          + " for key share";
 
   // Deliveries the worker took ($7) are inserted leased to it (claim $8, lease $9 seconds from the
   // transaction's start); the others are due at $5 for a claim. The messages are new in this
