@@ -106,11 +106,15 @@ public final class Source implements AutoCloseable {
   }
 
   public UUID upsertGroup(String resourceId, String displayName) {
+    return upsertGroup(resourceId, displayName, null);
+  }
+
+  public UUID upsertGroup(String resourceId, String displayName, String jobId) {
     ObjectNode n = EventJson.mapper().createObjectNode();
     n.putArray("schemas").add("urn:ietf:params:scim:schemas:core:2.0:Group");
     n.put("id", resourceId);
     n.put("displayName", displayName);
-    return send(EventType.SOURCE_GROUP_UPSERTED, new GroupUpserted(resourceId, null, version.incrementAndGet(), Instant.now(), n, List.of("displayName"), ACTOR, null));
+    return send(EventType.SOURCE_GROUP_UPSERTED, new GroupUpserted(resourceId, null, version.incrementAndGet(), Instant.now(), n, List.of("displayName"), ACTOR, jobId));
   }
 
   public UUID deleteGroup(String resourceId) {
@@ -118,7 +122,11 @@ public final class Source implements AutoCloseable {
   }
 
   public UUID members(String groupId, List<MemberRef> added, List<MemberRef> removed) {
-    return send(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, new GroupMembershipChanged(groupId, version.incrementAndGet(), Instant.now(), added, removed, false, ACTOR, null));
+    return members(groupId, added, removed, null);
+  }
+
+  public UUID members(String groupId, List<MemberRef> added, List<MemberRef> removed, String jobId) {
+    return send(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, new GroupMembershipChanged(groupId, version.incrementAndGet(), Instant.now(), added, removed, false, ACTOR, jobId));
   }
 
   public UUID jobStarted(String jobId, SyncMode mode) {

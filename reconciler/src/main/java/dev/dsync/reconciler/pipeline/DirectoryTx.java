@@ -1,9 +1,12 @@
 package dev.dsync.reconciler.pipeline;
 
+import dev.dsync.events.EventType;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.reconciler.rules.CompiledRules;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What one transaction knows about one directory it holds locked: tenant, rules, the next
@@ -20,6 +23,8 @@ public final class DirectoryTx {
   private long sequence;
   private long stale;
   private final List<OutboxMessage> out = new ArrayList<>();
+  /** Where in {@link #out} each entity's latest state record is. */
+  private final Map<String, Integer> stateIndex = new HashMap<>();
   /** Where outcomes are counted: the job being applied, or the batch. */
   public Counters counters = new Counters();
   /** True once this transaction found no BLOCKED job of the directory (it holds the directory's lock). */
@@ -43,6 +48,14 @@ public final class DirectoryTx {
   }
 
   public void emit(OutboxMessage message) {
+    if (message.type() == EventType.IDENTITY_STATE) {
+      // A compacted topic keeps only an entity's last state: within one append, earlier states of
+      // the same entity (a user created, then added to groups) are dropped rather than published.
+      Integer earlier = stateIndex.put(message.key(), out.size());
+      if (earlier != null) {
+        out.set(earlier, null);
+      }
+    }
     out.add(message);
   }
 
@@ -54,10 +67,16 @@ public final class DirectoryTx {
     return stale;
   }
 
-  /** The events emitted since the last drain, in order; clears them. */
+  /** The events emitted since the last drain, in order (superseded state records left out); clears them. */
   public List<OutboxMessage> drain() {
-    List<OutboxMessage> copy = List.copyOf(out);
+    List<OutboxMessage> copy = new ArrayList<>(out.size());
+    for (OutboxMessage m : out) {
+      if (m != null) {
+        copy.add(m);
+      }
+    }
     out.clear();
+    stateIndex.clear();
     return copy;
   }
 

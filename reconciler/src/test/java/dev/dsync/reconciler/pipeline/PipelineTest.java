@@ -73,6 +73,33 @@ class PipelineTest {
   }
 
   @Test
+  void a_job_publishes_an_entitys_state_once_per_page_with_its_last_value() {
+    String tenant = Tokens.newTenant();
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = java.util.UUID.randomUUID().toString();
+      src.jobStarted(job, dev.dsync.events.source.SyncMode.COMPLETE);
+      src.upsertUser(Source.user("u1", "bob@example.com", "Bob", "B", "bob@example.com", true, null), job);
+      src.upsertGroup("g1", "Engineering", job);
+      src.members("g1", List.of(new dev.dsync.events.source.MemberRef("u1", "User")), List.of(), job);
+      src.jobCompleted(job, dev.dsync.events.source.SyncMode.COMPLETE);
+      // Three staged changes, one page (the test page size is 4): user.created, group.created, group.user_added.
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() >= 3);
+      String userId = probe.events(src.directory, "dsync.user.created").get(0).data().path("user").path("id").asText();
+      long lastAdded = probe.events(src.directory, "dsync.group.user_added").stream().mapToLong(IdentityProbe.Seen::sequence).max().orElseThrow();
+
+      // Its state was emitted twice in the page (created, then added to g1); one record is
+      // published, the last. A key's records arrive in order (one partition), so once the last is
+      // here any earlier one would be too.
+      String key = tenant + ":" + userId;
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          probe.state(tenant).stream().anyMatch(s -> s.key().equals(key) && s.data().path("groupIds").size() == 1));
+      List<IdentityProbe.Seen> userStates = probe.state(tenant).stream().filter(s -> s.key().equals(key)).toList();
+      assertThat(userStates).hasSize(1);
+      assertThat(userStates.get(0).data().path("sequence").asLong()).isEqualTo(lastAdded);
+    }
+  }
+
+  @Test
   void a_malformed_event_is_kept_as_failed_and_does_not_stop_the_directory() {
     String tenant = Tokens.newTenant();
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
