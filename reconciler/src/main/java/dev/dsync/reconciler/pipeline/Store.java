@@ -27,6 +27,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * The unit of work of one pipeline transaction, on the reactive PostgreSQL client's connection.
@@ -110,30 +112,22 @@ public final class Store {
 
   /** Loads the links not yet known, in one query; the ones that do not exist are remembered as such. */
   public Uni<Void> loadLinks(Collection<String> keys) {
-    List<String> wanted = keys.stream().filter(k -> !links.containsKey(k)).distinct().toList();
-    if (wanted.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return conn.preparedQuery("select " + LINK_COLS + " from source_link where id = any($1)")
-        .execute(Tuple.of(wanted.toArray(String[]::new)))
-        .invoke(rows -> {
-          for (Row r : rows) {
-            SourceLink l = new SourceLink();
-            l.id = r.getString("id");
-            l.directoryId = r.getString("directory_id");
-            l.kind = r.getString("kind");
-            l.resourceId = r.getString("resource_id");
-            l.tenantId = r.getString("tenant_id");
-            l.entityId = r.getUUID("entity_id");
-            l.sourceVersion = r.getLong("source_version");
-            l.contentHash = r.getString("content_hash");
-            l.inScope = r.getBoolean("in_scope");
-            l.updatedAt = instant(r.getOffsetDateTime("updated_at"));
-            links.put(l.id, l);
-          }
-          wanted.forEach(k -> links.putIfAbsent(k, null));
-        })
-        .replaceWithVoid();
+    return loadMissing(keys, links, "source_link", LINK_COLS, String[]::new, rows -> rows.forEach(this::adoptLink), true);
+  }
+
+  private void adoptLink(Row r) {
+    SourceLink l = new SourceLink();
+    l.id = r.getString("id");
+    l.directoryId = r.getString("directory_id");
+    l.kind = r.getString("kind");
+    l.resourceId = r.getString("resource_id");
+    l.tenantId = r.getString("tenant_id");
+    l.entityId = r.getUUID("entity_id");
+    l.sourceVersion = r.getLong("source_version");
+    l.contentHash = r.getString("content_hash");
+    l.inScope = r.getBoolean("in_scope");
+    l.updatedAt = instant(r.getOffsetDateTime("updated_at"));
+    links.put(l.id, l);
   }
 
   public void save(SourceLink l) {
@@ -161,14 +155,7 @@ public final class Store {
   }
 
   public Uni<Void> loadUsers(Collection<UUID> ids) {
-    List<UUID> wanted = ids.stream().filter(Objects::nonNull).filter(id -> !users.containsKey(id)).distinct().toList();
-    if (wanted.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return conn.preparedQuery("select " + USER_COLS + " from canonical_user where id = any($1)")
-        .execute(Tuple.of(wanted.toArray(UUID[]::new)))
-        .invoke(rows -> rows.forEach(this::adoptUser))
-        .replaceWithVoid();
+    return loadMissing(ids, users, "canonical_user", USER_COLS, UUID[]::new, rows -> rows.forEach(this::adoptUser), false);
   }
 
   /** A user row read by a query: the held instance wins (it may carry this transaction's changes). */
@@ -240,29 +227,22 @@ public final class Store {
   }
 
   public Uni<Void> loadGroups(Collection<UUID> ids) {
-    List<UUID> wanted = ids.stream().filter(Objects::nonNull).filter(id -> !groups.containsKey(id)).distinct().toList();
-    if (wanted.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return conn.preparedQuery("select " + GROUP_COLS + " from canonical_group where id = any($1)")
-        .execute(Tuple.of(wanted.toArray(UUID[]::new)))
-        .invoke(rows -> {
-          for (Row r : rows) {
-            GroupEntity g = new GroupEntity();
-            g.id = r.getUUID("id");
-            g.tenantId = r.getString("tenant_id");
-            g.directoryId = r.getString("directory_id");
-            g.externalId = r.getString("external_id");
-            g.displayName = r.getString("display_name");
-            g.deleted = r.getBoolean("deleted");
-            g.attributes = r.getString("attributes");
-            g.raw = r.getString("raw");
-            g.createdAt = instant(r.getOffsetDateTime("created_at"));
-            g.updatedAt = instant(r.getOffsetDateTime("updated_at"));
-            groups.put(g.id, g);
-          }
-        })
-        .replaceWithVoid();
+    return loadMissing(ids, groups, "canonical_group", GROUP_COLS, UUID[]::new, rows -> rows.forEach(this::adoptGroup), false);
+  }
+
+  private void adoptGroup(Row r) {
+    GroupEntity g = new GroupEntity();
+    g.id = r.getUUID("id");
+    g.tenantId = r.getString("tenant_id");
+    g.directoryId = r.getString("directory_id");
+    g.externalId = r.getString("external_id");
+    g.displayName = r.getString("display_name");
+    g.deleted = r.getBoolean("deleted");
+    g.attributes = r.getString("attributes");
+    g.raw = r.getString("raw");
+    g.createdAt = instant(r.getOffsetDateTime("created_at"));
+    g.updatedAt = instant(r.getOffsetDateTime("updated_at"));
+    groups.put(g.id, g);
   }
 
   public void save(GroupEntity g) {
@@ -274,15 +254,28 @@ public final class Store {
 
   /** Loads membership rows by id; the ones that do not exist are remembered as such. */
   public Uni<Void> loadMemberships(Collection<String> ids) {
-    List<String> wanted = ids.stream().filter(id -> !memberships.containsKey(id)).distinct().toList();
+    return loadMissing(ids, memberships, "membership", MEMBERSHIP_COLS, String[]::new, this::adoptMemberships, true);
+  }
+
+  /**
+   * Reads, in one query, the rows of {@code table} whose id is among {@code ids} and not yet in
+   * {@code known}, handing them to {@code adopt}; with {@code rememberAbsent}, an id without a row
+   * is kept as known not to exist (mapped to null), so it is not asked for again.
+   */
+  private <K, V> Uni<Void> loadMissing(
+      Collection<K> ids, Map<K, V> known, String table, String columns, IntFunction<K[]> array, Consumer<RowSet<Row>> adopt,
+      boolean rememberAbsent) {
+    List<K> wanted = ids.stream().filter(Objects::nonNull).filter(id -> !known.containsKey(id)).distinct().toList();
     if (wanted.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    return conn.preparedQuery("select " + MEMBERSHIP_COLS + " from membership where id = any($1)")
-        .execute(Tuple.of(wanted.toArray(String[]::new)))
+    return conn.preparedQuery("select " + columns + " from " + table + " where id = any($1)")
+        .execute(Tuple.of(wanted.toArray(array)))
         .invoke(rows -> {
-          adoptMemberships(rows);
-          wanted.forEach(id -> memberships.putIfAbsent(id, null));
+          adopt.accept(rows);
+          if (rememberAbsent) {
+            wanted.forEach(id -> known.putIfAbsent(id, null));
+          }
         })
         .replaceWithVoid();
   }
