@@ -157,6 +157,45 @@ public final class ReconcilerBench {
     return cpu;
   }
 
+  /**
+   * With DSYNC_BENCH_PG_STATEMENTS=N (and PostgreSQL started with
+   * DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements), the full sync's N most
+   * expensive statements are printed: where PostgreSQL's share of the time went, this phase only.
+   */
+  private static final int STATEMENTS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_PG_STATEMENTS", "0"));
+
+  private void statementsReset() {
+    if (STATEMENTS <= 0) {
+      return;
+    }
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(env.jdbcUrl(), env.dbUser(), env.dbPassword());
+        java.sql.Statement st = c.createStatement()) {
+      st.execute("create extension if not exists pg_stat_statements");
+      st.execute("select pg_stat_statements_reset()");
+    } catch (java.sql.SQLException e) {
+      System.out.println("pg_stat_statements unavailable (DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements): " + e.getMessage());
+    }
+  }
+
+  private void statementsPrint() {
+    if (STATEMENTS <= 0) {
+      return;
+    }
+    String sql = "select total_exec_time, calls, rows, shared_blks_read, wal_records, left(regexp_replace(query, '\\s+', ' ', 'g'), 100)"
+        + " from pg_stat_statements order by total_exec_time desc limit " + STATEMENTS;
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection(env.jdbcUrl(), env.dbUser(), env.dbPassword());
+        java.sql.Statement st = c.createStatement();
+        java.sql.ResultSet rs = st.executeQuery(sql)) {
+      System.out.println("full sync, PostgreSQL statements by total time:");
+      System.out.printf(Locale.ROOT, "| %9s | %7s | %8s | %9s | %9s | %s%n", "total ms", "calls", "rows", "blks read", "wal recs", "statement");
+      while (rs.next()) {
+        System.out.printf(Locale.ROOT, "| %9.0f | %7d | %8d | %9d | %9d | %s%n", rs.getDouble(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getString(6));
+      }
+    } catch (java.sql.SQLException e) {
+      System.out.println("pg_stat_statements unavailable: " + e.getMessage());
+    }
+  }
+
   /** One measured line of the table. */
   record Result(String scenario, String metric, double value, String unit, String target, boolean met) {}
 
@@ -206,6 +245,7 @@ public final class ReconcilerBench {
       reader.expect(dir, expected);
       System.out.printf(Locale.ROOT, "full sync: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
           dir, users, groups, memberships, sourceChanges, expected);
+      statementsReset();
       Map<String, Double> cpuBefore = cpu();
       long firstPublish = System.currentTimeMillis();
       publishFullSync(dir, job, "", users, groups);
@@ -239,6 +279,7 @@ public final class ReconcilerBench {
       results.add(new Result("full sync " + users + " users / " + groups + " groups", "source changes/s end to end", perSecond, "1/s", ">= 5000", perSecond >= 5000));
       results.add(new Result("full sync", "duration (first publish -> last identity event)", seconds, "s", "", true));
       Map<String, Double> cpuAfter = cpu();
+      statementsPrint();
       double cpuTotal = 0;
       for (String p : cpuAfter.keySet()) {
         double used = cpuAfter.get(p) - cpuBefore.getOrDefault(p, 0.0);

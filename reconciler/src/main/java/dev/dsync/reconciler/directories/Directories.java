@@ -15,8 +15,8 @@ import java.util.List;
 @ApplicationScoped
 public class Directories {
 
-  /** The locked directory row: its tenant and current sequence. */
-  public record Locked(String tenantId, long sequence) {}
+  /** The locked directory row: its tenant, current sequence, and the job being applied (null if none). */
+  public record Locked(String tenantId, long sequence, String applyingJob) {}
 
   /** Inside a transaction: registers the directory for the tenant if new, locks its row. Null if another tenant owns it. */
   public Uni<Locked> lock(String tenantId, String directoryId) {
@@ -35,7 +35,7 @@ public class Directories {
                                     Object[].class)
                                 .setParameter("d", directoryId)
                                 .getSingleResult()))
-        .map(row -> tenantId.equals(row[0]) ? new Locked((String) row[0], ((Number) row[1]).longValue()) : null);
+        .map(row -> tenantId.equals(row[0]) ? new Locked((String) row[0], ((Number) row[1]).longValue(), null) : null);
   }
 
   /** The pipeline's form, on its reactive SQL connection: registers the directory if new, locks its row; null if another tenant owns it. */
@@ -43,12 +43,19 @@ public class Directories {
     // One round trip: the upsert locks the row whether it inserted it or found it.
     return conn.preparedQuery(
             "insert into directory_state (directory_id, tenant_id) values ($1, $2)"
-                + " on conflict (directory_id) do update set directory_id = excluded.directory_id returning tenant_id, sequence")
+                + " on conflict (directory_id) do update set directory_id = excluded.directory_id returning tenant_id, sequence, applying_job")
         .execute(Tuple.of(directoryId, tenantId))
         .map(rows -> {
           var row = rows.iterator().next();
-          return tenantId.equals(row.getString(0)) ? new Locked(row.getString(0), row.getLong(1)) : null;
+          return tenantId.equals(row.getString(0)) ? new Locked(row.getString(0), row.getLong(1), row.getString(2)) : null;
         });
+  }
+
+  /** Names the job being applied (null: none), inside the transaction that holds the directory's lock. */
+  public Uni<Void> applying(SqlClient conn, String directoryId, String jobId) {
+    return conn.preparedQuery("update directory_state set applying_job = $2 where directory_id = $1")
+        .execute(Tuple.of(directoryId, jobId))
+        .replaceWithVoid();
   }
 
   public Uni<Void> advance(SqlClient conn, String directoryId, long sequence, long stale) {

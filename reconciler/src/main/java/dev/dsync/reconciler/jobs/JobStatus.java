@@ -4,6 +4,11 @@ package dev.dsync.reconciler.jobs;
 public enum JobStatus {
   /** Started; its changes are being staged. */
   RUNNING,
+  /**
+   * Decided (within thresholds, or resumed by an administrator): its staged changes are being
+   * applied, a page per transaction; the directory takes no other change until it is COMPLETED.
+   */
+  APPLYING,
   /** Applied (within thresholds, or resumed by an administrator). */
   COMPLETED,
   /** Over a threshold (or behind a blocked job): nothing applied, waiting for resume or cancel. */

@@ -30,11 +30,13 @@ public class SyncJobAdmin {
   public record PendingChange(long id, UUID eventId, String type, String resourceId, String action) {}
 
   private final SyncJobService jobs;
+  private final ApplyingJobs applyingJobs;
   private final Reconciler reconciler;
   private final ReconcilerConfig config;
 
-  public SyncJobAdmin(SyncJobService jobs, Reconciler reconciler, ReconcilerConfig config) {
+  public SyncJobAdmin(SyncJobService jobs, ApplyingJobs applyingJobs, Reconciler reconciler, ReconcilerConfig config) {
     this.jobs = jobs;
+    this.applyingJobs = applyingJobs;
     this.reconciler = reconciler;
     this.config = config;
   }
@@ -85,7 +87,11 @@ public class SyncJobAdmin {
         });
   }
 
-  /** Applies exactly the blocked job's pending changes, in order, in one transaction with their events. */
+  /**
+   * Applies exactly the blocked job's pending changes, in order, with their events: the decision
+   * commits first (APPLYING, audited), then the pages, each in a transaction of its own. Answers
+   * once the job is COMPLETED; a crash in between leaves it APPLYING for the pipeline to finish.
+   */
   public Uni<JobView> resume(String tenantId, String id, Actor actor) {
     return ownedJob(tenantId, id)
         .chain(job -> reconciler.withDirectory(tenantId, job.directoryId, tx ->
@@ -96,12 +102,12 @@ public class SyncJobAdmin {
                 if (older != null) {
                   throw ProblemException.conflict("job " + older.id + " of this directory is blocked too: resume or cancel it first");
                 }
-                return jobs.applyStaged(tx, id)
-                    .chain(counters -> jobs.finish(tx, id, JobStatus.COMPLETED, counters, actor.id()))
-                    .invoke(() -> jobs.audit(tx, actor, "sync_job.resumed", id, Map.of()))
-                    .chain(() -> tx.store.job(id));
+                jobs.audit(tx, actor, "sync_job.resumed", id, Map.of());
+                return jobs.startApplying(tx, fresh, actor.id());
               });
-            })))
+            }))
+            .chain(() -> applyingJobs.apply(tenantId, job.directoryId, id)))
+        .chain(() -> ownedJob(tenantId, id))
         .map(SyncJobAdmin::view);
   }
 

@@ -12,6 +12,7 @@ import dev.dsync.events.source.SyncMode;
 import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.reconciler.config.ReconcilerConfig;
+import dev.dsync.reconciler.directories.Directories;
 import dev.dsync.reconciler.identities.SourceLink;
 import dev.dsync.reconciler.pipeline.ChangeApplier;
 import dev.dsync.reconciler.pipeline.Counters;
@@ -46,11 +47,13 @@ public class SyncJobService {
 
   private final ChangeApplier applier;
   private final Outbox outbox;
+  private final Directories directories;
   private final ReconcilerConfig config;
 
-  public SyncJobService(ChangeApplier applier, Outbox outbox, ReconcilerConfig config) {
+  public SyncJobService(ChangeApplier applier, Outbox outbox, Directories directories, ReconcilerConfig config) {
     this.applier = applier;
     this.outbox = outbox;
+    this.directories = directories;
     this.config = config;
   }
 
@@ -221,11 +224,54 @@ public class SyncJobService {
       audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
       return recordPlannedActions(tx, job.id);
     }
-    long start = System.nanoTime();
-    return applyStaged(tx, job.id)
-        .invoke(counters -> Log.infof("sync job %s of directory %s applied in %d ms: %s", job.id, tx.directoryId,
-            (System.nanoTime() - start) / 1_000_000, counters.toMap()))
-        .chain(counters -> finish(tx, job.id, JobStatus.COMPLETED, counters, null));
+    return startApplying(tx, job, null);
+  }
+
+  /**
+   * Marks a decided job APPLYING and names it on the directory, which then takes no other change
+   * until {@link ApplyingJobs} has applied the job's pages (each in a transaction of its own).
+   */
+  public Uni<Void> startApplying(DirectoryTx tx, SyncJob job, String decidedBy) {
+    job.status = JobStatus.APPLYING.name();
+    if (decidedBy != null) {
+      job.decidedBy = decidedBy;
+      job.decidedAt = Instant.now();
+    }
+    tx.store.save(job);
+    return directories.applying(tx.store.connection(), tx.directoryId, job.id);
+  }
+
+  /**
+   * Applies the next page of an APPLYING job in the caller's transaction (which holds the directory
+   * for this job): its changes, their events, the job's counters so far, and the removal of the
+   * page's staged rows commit together, so a crash between pages resumes exactly after the last
+   * committed one. Answers true once the job is COMPLETED (or was finished by someone else).
+   */
+  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId) {
+    return tx.store.freshJob(jobId).chain(job -> {
+      if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
+        return Uni.createFrom().item(true);
+      }
+      Counters counters = new Counters();
+      tx.counters = counters;
+      long[] after = {0L};
+      return page(tx, jobId, after, (staged, change) -> {
+            Uni<Outcome> outcome =
+                change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
+            return outcome.invoke(counters::add).replaceWithVoid();
+          }, false)
+          .call(() -> after[0] == 0L
+              ? Uni.createFrom().voidItem()
+              : tx.store.query("delete from staged_change where job_id = $1 and id <= $2", jobId, after[0]))
+          .chain(more -> {
+            if (more) {
+              return addCounters(tx, jobId, counters).replaceWith(false);
+            }
+            return finish(tx, jobId, JobStatus.COMPLETED, counters, null)
+                .chain(() -> directories.applying(tx.store.connection(), tx.directoryId, null))
+                .replaceWith(true);
+          });
+    });
   }
 
   /** The changes a job would make, counted per action; a complete sync also stages deletions of what it did not see. */
@@ -270,26 +316,6 @@ public class SyncJobService {
         .chain(() -> tx.store.query(sql, jobId, ChangeApplier.UNSEEN_GROUP, tx.directoryId, SourceLink.GROUP,
             EventType.SOURCE_GROUP_UPSERTED.type(), EventType.SOURCE_GROUP_DELETED.type()))
         .replaceWithVoid();
-  }
-
-  /**
-   * Applies a job's staged changes in order, page by page (the session is flushed and cleared
-   * between pages so a large job does not hold every entity), then discards them. Answers the counters.
-   */
-  public Uni<Counters> applyStaged(DirectoryTx tx, String jobId) {
-    Counters counters = new Counters();
-    tx.counters = counters;
-    return forEachStaged(
-            tx,
-            jobId,
-            (staged, change) -> {
-              Uni<Outcome> outcome =
-                  change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
-              return outcome.invoke(counters::add).replaceWithVoid();
-            },
-            false)
-        .chain(() -> discard(tx, jobId))
-        .replaceWith(counters);
   }
 
   /**
@@ -384,6 +410,20 @@ public class SyncJobService {
             });
   }
 
+  /** Adds a page's counters to the job's. */
+  private Uni<Void> addCounters(DirectoryTx tx, String jobId, Counters counters) {
+    return tx.store.job(jobId).invoke(job -> {
+      tx.store.save(job);
+      merge(job, counters);
+    }).replaceWithVoid();
+  }
+
+  private static void merge(SyncJob job, Counters counters) {
+    Map<String, Long> merged = new LinkedHashMap<>(readCounters(job.counters));
+    counters.toMap().forEach((k, v) -> merged.merge(k, v, Long::sum));
+    job.counters = EventJson.write(merged);
+  }
+
   /** Marks a job decided with its final counters. */
   public Uni<Void> finish(DirectoryTx tx, String jobId, JobStatus status, Counters counters, String decidedBy) {
     return tx.store.job(jobId)
@@ -392,9 +432,7 @@ public class SyncJobService {
               tx.store.save(job);
               job.status = status.name();
               if (counters != null) {
-                Map<String, Long> merged = new LinkedHashMap<>(readCounters(job.counters));
-                counters.toMap().forEach((k, v) -> merged.merge(k, v, Long::sum));
-                job.counters = EventJson.write(merged);
+                merge(job, counters);
               }
               if (job.completedAt == null) {
                 job.completedAt = Instant.now();

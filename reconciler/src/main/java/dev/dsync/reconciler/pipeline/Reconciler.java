@@ -152,6 +152,14 @@ public class Reconciler {
 
   /** Locks the directory once per transaction and loads its current rules. */
   public Uni<DirectoryTx> directory(Store store, Map<String, DirectoryTx> open, String tenantId, String directoryId) {
+    return directory(store, open, tenantId, directoryId, null);
+  }
+
+  /**
+   * As {@link #directory(Store, Map, String, String)}, for a transaction that applies a page of
+   * {@code applyingJob} (null: any other work, which a directory applying a job refuses).
+   */
+  private Uni<DirectoryTx> directory(Store store, Map<String, DirectoryTx> open, String tenantId, String directoryId, String applyingJob) {
     DirectoryTx known = open.get(directoryId);
     if (known != null) {
       if (!known.tenantId.equals(tenantId)) {
@@ -165,6 +173,9 @@ public class Reconciler {
             locked -> {
               if (locked == null) {
                 throw new RejectedChange("directory " + directoryId + " belongs to another tenant");
+              }
+              if (locked.applyingJob() != null && !locked.applyingJob().equals(applyingJob)) {
+                throw new DirectoryBusyException(directoryId, locked.applyingJob());
               }
               return rules.current(store.connection(), directoryId)
                   .map(compiled -> new DirectoryTx(tenantId, directoryId, compiled, locked.sequence(), store));
@@ -286,9 +297,14 @@ public class Reconciler {
 
   /** For admin operations: in a transaction of its own, runs {@code work} on the locked directory and commits its effects and events. */
   public <T> Uni<T> withDirectory(String tenantId, String directoryId, Function<DirectoryTx, Uni<T>> work) {
+    return withDirectory(tenantId, directoryId, null, work);
+  }
+
+  /** As {@link #withDirectory(String, String, Function)}, for a page of the job the directory is applying. */
+  public <T> Uni<T> withDirectory(String tenantId, String directoryId, String applyingJob, Function<DirectoryTx, Uni<T>> work) {
     return pool.withTransaction(conn -> {
       Map<String, DirectoryTx> open = new LinkedHashMap<>();
-      return directory(new Store(conn), open, tenantId, directoryId).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
+      return directory(new Store(conn), open, tenantId, directoryId, applyingJob).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
     });
   }
 }

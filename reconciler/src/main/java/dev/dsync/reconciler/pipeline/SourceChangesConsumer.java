@@ -1,12 +1,15 @@
 package dev.dsync.reconciler.pipeline;
 
 import dev.dsync.events.DsyncEvent;
+import dev.dsync.events.EventType;
 import dev.dsync.reconciler.config.ReconcilerConfig;
 import dev.dsync.reconciler.identities.GraceSweeper;
+import dev.dsync.reconciler.jobs.ApplyingJobs;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.vertx.VertxContextSupport;
+import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
@@ -41,6 +44,7 @@ public class SourceChangesConsumer {
 
   private final ReconcilerConfig config;
   private final Reconciler reconciler;
+  private final ApplyingJobs applyingJobs;
   private final GraceSweeper sweeper;
   private final Instance<ConsumerCheckpoint> checkpoints;
   private final String bootstrap;
@@ -51,11 +55,13 @@ public class SourceChangesConsumer {
   public SourceChangesConsumer(
       ReconcilerConfig config,
       Reconciler reconciler,
+      ApplyingJobs applyingJobs,
       GraceSweeper sweeper,
       Instance<ConsumerCheckpoint> checkpoints,
       @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrap) {
     this.config = config;
     this.reconciler = reconciler;
+    this.applyingJobs = applyingJobs;
     this.sweeper = sweeper;
     this.checkpoints = checkpoints;
     this.bootstrap = bootstrap;
@@ -165,11 +171,19 @@ public class SourceChangesConsumer {
     }
   }
 
-  /** Retries a batch until it commits (transient failures) or the consumer stops; true if committed. */
+  /**
+   * Retries a batch until it commits (transient failures) or the consumer stops; true if committed.
+   * A job completion ends a transaction: the job it decides is applied (page by page, see
+   * {@link ApplyingJobs}) before the batch's next change, and any job left APPLYING (a crash, a
+   * replica that lost the partition) is finished before the batch.
+   */
   private boolean applyUntilDone(List<Reconciler.Received> batch) {
+    List<List<Reconciler.Received>> segments = segments(batch);
     while (running) {
       try {
-        VertxContextSupport.subscribeAndAwait(() -> reconciler.process(batch));
+        VertxContextSupport.subscribeAndAwait(() -> applyingJobs.drain()
+            .chain(() -> Steps.forEach(segments, segment -> reconciler.process(segment)
+                .call(() -> completesJob(segment.get(segment.size() - 1)) ? applyingJobs.drain() : Uni.createFrom().voidItem()))));
         return true;
       } catch (Throwable t) {
         Log.warnf("applying %d source changes failed, retrying: %s", batch.size(), t.toString());
@@ -179,7 +193,33 @@ public class SourceChangesConsumer {
     return false;
   }
 
+  /** The batch cut after each job completion. */
+  static List<List<Reconciler.Received>> segments(List<Reconciler.Received> batch) {
+    List<List<Reconciler.Received>> segments = new ArrayList<>();
+    int from = 0;
+    for (int i = 0; i < batch.size(); i++) {
+      if (completesJob(batch.get(i)) || i == batch.size() - 1) {
+        segments.add(batch.subList(from, i + 1));
+        from = i + 1;
+      }
+    }
+    return segments;
+  }
+
+  private static boolean completesJob(Reconciler.Received r) {
+    return EventType.SOURCE_SYNC_JOB_COMPLETED.type().equals(r.type());
+  }
+
+  /**
+   * Also finishes jobs left APPLYING without waiting for the next source change: at start (after a
+   * crash) and now and then (a replica that died mid-job on a partition no change arrives on).
+   */
   private void sweep() {
+    try {
+      VertxContextSupport.subscribeAndAwait(applyingJobs::drain);
+    } catch (Throwable t) {
+      Log.warnf("applying decided sync jobs failed, will retry: %s", t.toString());
+    }
     try {
       VertxContextSupport.subscribeAndAwait(sweeper::sweep);
     } catch (Throwable t) {

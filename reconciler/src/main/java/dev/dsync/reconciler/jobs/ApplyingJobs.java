@@ -1,0 +1,71 @@
+package dev.dsync.reconciler.jobs;
+
+import dev.dsync.reconciler.pipeline.Reconciler;
+import dev.dsync.reconciler.pipeline.Steps;
+import io.quarkus.logging.Log;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Applies decided (APPLYING) jobs a page per transaction. A job used to be applied in the
+ * transaction that decided it: a 100,000-user sync was one 50-second transaction whose ~400,000
+ * outbox rows the relay could only start on at its commit, while every relay claim meanwhile
+ * walked those uncommitted rows in the index. Each page now commits its effects, its events, the
+ * job's counters and the removal of its staged rows together, so the relay publishes while the
+ * apply runs, and after a crash the job goes on from the first staged row left.
+ */
+@ApplicationScoped
+public class ApplyingJobs {
+
+  private record Applying(String id, String tenantId, String directoryId) {}
+
+  private final Reconciler reconciler;
+  private final SyncJobService jobs;
+  private final Pool pool;
+  private final Instance<JobPageCheckpoint> checkpoints;
+
+  public ApplyingJobs(Reconciler reconciler, SyncJobService jobs, Pool pool, Instance<JobPageCheckpoint> checkpoints) {
+    this.reconciler = reconciler;
+    this.jobs = jobs;
+    this.pool = pool;
+    this.checkpoints = checkpoints;
+  }
+
+  /**
+   * Applies every APPLYING job to its end, oldest first: the one a completion just decided, or one
+   * a crash (or another replica) left half applied. Until then their directories take no change.
+   */
+  public Uni<Void> drain() {
+    return pool.preparedQuery("select id, tenant_id, directory_id from sync_job where status = 'APPLYING' order by started_at")
+        .execute()
+        .chain(rows -> {
+          List<Applying> applying = new ArrayList<>();
+          rows.forEach(r -> applying.add(new Applying(r.getString(0), r.getString(1), r.getString(2))));
+          return Steps.forEach(applying, j -> apply(j.tenantId(), j.directoryId(), j.id()));
+        });
+  }
+
+  /** Applies the job's remaining pages, each in a transaction of its own; a job already COMPLETED is left alone. */
+  public Uni<Void> apply(String tenantId, String directoryId, String jobId) {
+    long start = System.nanoTime();
+    int[] pages = {0};
+    return Multi.createBy().repeating()
+        .uni(() -> reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId))
+            .invoke(last -> {
+              pages[0]++;
+              for (JobPageCheckpoint checkpoint : checkpoints) {
+                checkpoint.pageCommitted(jobId, last);
+              }
+            }))
+        .until(last -> last)
+        .collect().last()
+        .invoke(() -> Log.infof("sync job %s of directory %s applied: %d pages in %d ms", jobId, directoryId, pages[0],
+            (System.nanoTime() - start) / 1_000_000))
+        .replaceWithVoid();
+  }
+}

@@ -1,0 +1,38 @@
+package dev.dsync.reconciler.jobs;
+
+import dev.dsync.reconciler.pipeline.SourceChangesConsumer;
+import io.quarkus.arc.Unremovable;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Test: when armed, "kills" the consumer right after a job's first page committed, leaving the job half applied. */
+@ApplicationScoped
+@Unremovable
+public class HaltingJobPageCheckpoint implements JobPageCheckpoint {
+
+  @Inject SourceChangesConsumer consumer;
+
+  private final AtomicBoolean armed = new AtomicBoolean();
+  private final AtomicInteger halts = new AtomicInteger();
+
+  public void arm() {
+    armed.set(true);
+  }
+
+  public int halts() {
+    return halts.get();
+  }
+
+  @Override
+  public void pageCommitted(String jobId, boolean last) {
+    if (!last && armed.compareAndSet(true, false)) {
+      // stop() waits for the consumer thread, which is waiting for this page: stop from elsewhere.
+      Thread stopper = new Thread(consumer::stop, "test-consumer-stopper");
+      stopper.start();
+      halts.incrementAndGet();
+      throw new IllegalStateException("simulated crash between two pages of job " + jobId);
+    }
+  }
+}

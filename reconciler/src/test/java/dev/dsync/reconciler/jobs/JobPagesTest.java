@@ -1,0 +1,82 @@
+package dev.dsync.reconciler.jobs;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.dsync.devstack.DevstackTestResource;
+import dev.dsync.events.source.SyncMode;
+import dev.dsync.reconciler.IdentityProbe;
+import dev.dsync.reconciler.Source;
+import dev.dsync.reconciler.Tokens;
+import dev.dsync.reconciler.pipeline.DirectoryBusyException;
+import dev.dsync.reconciler.pipeline.Reconciler;
+import dev.dsync.reconciler.pipeline.SourceChangesConsumer;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.VertxContextSupport;
+import io.restassured.path.json.JsonPath;
+import io.smallrye.mutiny.Uni;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** A job within thresholds is applied a page per transaction (test page size 4). */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class JobPagesTest {
+
+  @Inject HaltingJobPageCheckpoint halt;
+  @Inject SourceChangesConsumer consumer;
+  @Inject Reconciler reconciler;
+
+  @Test
+  void a_crash_between_pages_resumes_after_the_last_committed_page_and_the_directory_waits_for_the_job() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 10; i++) {
+        src.upsertUser(Source.user("j" + i, "j" + i + "@x.test", "J", "" + i, "j" + i + "@x.test", true, null), job);
+      }
+      await().atMost(Duration.ofSeconds(20)).until(() -> "RUNNING".equals(job(token, job).getString("status")));
+      halt.arm();
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      // A push of the same directory right behind the job: it must come after all of the job's changes.
+      src.upsertUser(Source.user("p", "p@x.test", "P", "P", "p@x.test", true, null), null);
+
+      // The first page (4 users) committed, then the process "died".
+      await().atMost(Duration.ofSeconds(30)).until(() -> halt.halts() == 1 && !consumer.running());
+      JsonPath half = job(token, job);
+      assertThat(half.getString("status")).isEqualTo("APPLYING");
+      assertThat(half.getLong("counters.created")).isEqualTo(4);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 4);
+      // Nothing else of the directory may be applied in between (admin APIs answer 409).
+      assertThatThrownBy(() -> VertxContextSupport.subscribeAndAwait(
+              () -> reconciler.withDirectory(tenant, src.directory, tx -> Uni.createFrom().voidItem())))
+          .isInstanceOf(DirectoryBusyException.class);
+
+      consumer.start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory).size() >= 11);
+      JsonPath done = job(token, job);
+      assertThat(done.getString("status")).isEqualTo("COMPLETED");
+      assertThat(done.getLong("counters.created")).isEqualTo(10);
+      var events = probe.events(src.directory);
+      assertThat(events).hasSize(11);
+      assertThat(events.stream().map(e -> e.data().path("user").path("userName").asText()).distinct().count()).isEqualTo(11);
+      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList()).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L);
+      assertThat(events.get(10).data().path("user").path("userName").asText()).isEqualTo("p@x.test");
+      assertThat(given().auth().oauth2(token).get("/api/v1/sync-jobs/" + job + "/changes").then().statusCode(200)
+          .extract().jsonPath().getList("items")).isEmpty();
+    } finally {
+      consumer.start();
+    }
+  }
+
+  private static JsonPath job(String token, String id) {
+    return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().statusCode(200).extract().jsonPath();
+  }
+}
