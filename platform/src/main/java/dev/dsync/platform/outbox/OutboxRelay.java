@@ -48,28 +48,29 @@ public class OutboxRelay {
 
   static final String CHANNEL = "dsync-outbox";
 
-  // Per owned bucket, the oldest unpublished rows come from the (bucket, seq) partial index; with
+  // A loop first takes its buckets (transaction-scoped advisory locks; a bucket another relay holds
+  // is skipped), in a statement of its own: the rows are then read with a snapshot taken after the
+  // locks, so a relay that just committed the same bucket's batch has its deletions seen. Holding
+  // the bucket is what keeps a row to one relay, so no row lock is needed (locking each row wrote a
+  // WAL record and dirtied its page once more before the delete).
+  private static final String TAKE_BUCKETS =
+      "select coalesce(array_agg(b), '{}') from generate_series($2::int, "
+          + (Outbox.BUCKETS - 1)
+          + ", $1::int) as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b)";
+
+  // Per held bucket, the oldest unpublished rows come from the (bucket, seq) partial index; with
   // "bucket in (...) order by seq" PostgreSQL sorted the whole backlog on every claim, so a large
   // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
-  // The batch is chosen first and only its rows are locked: locking each bucket's first $1 rows and
-  // returning $1 of them all locked (and logged in the WAL) up to four times the rows it published.
+  // Buckets are visited one after another, each claim starting at the next one (fairness), until
+  // $1 rows are picked: no bucket is read further than the batch needs.
   private static final String CLAIM =
-      "with owned as ("
-          // Only this loop's buckets are generated, so no other loop's bucket is ever locked here.
-          + "  select b from generate_series($3::int, "
-          + (Outbox.BUCKETS - 1)
-          + ", $2::int) as b where pg_try_advisory_xact_lock(hashtext(current_schema()), b)),"
-          // Buckets are visited one after another, each claim starting at the next one (fairness), until
-          // $1 rows are picked: no bucket is read further than the batch needs.
-          + " picked as (select p.id from (select b from owned order by (b + $4::int) % "
+      "with picked as (select p.id from (select b from unnest($2::int[]) as b order by (b + $3::int) % "
           + Outbox.BUCKETS
           + ") o, lateral (select id from outbox_event"
           + "   where published_at is null and bucket = o.b order by seq limit $1) p limit $1)"
-          // The row lock still matters: a claim whose snapshot predates another relay's commit of the
-          // same bucket must skip the rows that relay has just deleted.
           + " select id, type, payload, topic, aggregateid, source, subject, tenant_id, directory_id, traceparent,"
           + " \"timestamp\", seq from outbox_event"
-          + " where id = any(array(select id from picked)) and published_at is null order by seq for update skip locked";
+          + " where id = any(array(select id from picked)) and published_at is null order by seq";
 
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
@@ -253,13 +254,20 @@ public class OutboxRelay {
     long[] at = {System.nanoTime(), 0, 0};
     return pool.withTransaction(
             conn ->
-                conn.preparedQuery(CLAIM)
-                    .execute(Tuple.of(config.batchSize(), slotCount, slot, rotation.getAndAdd(slotCount) & 0xffff))
+                conn.preparedQuery(TAKE_BUCKETS)
+                    .execute(Tuple.of(slotCount, slot))
+                    .map(rows -> rows.iterator().next().getArrayOfIntegers(0))
+                    .chain(buckets -> buckets.length == 0
+                        ? Uni.createFrom().<io.vertx.mutiny.sqlclient.RowSet<Row>>nullItem()
+                        : conn.preparedQuery(CLAIM)
+                            .execute(Tuple.of(config.batchSize(), buckets, rotation.getAndAdd(slotCount) & 0xffff)))
                     .chain(
                         rows -> {
                           at[1] = System.nanoTime();
                           List<Row> claimed = new ArrayList<>();
-                          rows.forEach(claimed::add);
+                          if (rows != null) {
+                            rows.forEach(claimed::add);
+                          }
                           if (claimed.isEmpty()) {
                             return Uni.createFrom().item(0);
                           }
