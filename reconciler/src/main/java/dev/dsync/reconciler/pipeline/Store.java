@@ -435,21 +435,20 @@ public final class Store {
     if (wanted.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    String[] empty = new String[0];
-    Object[] params = {
-      tenantId,
-      directoryId,
-      wanted.getOrDefault(MatchKey.EXTERNAL_ID, Set.of()).toArray(empty),
-      wanted.getOrDefault(MatchKey.PRIMARY_EMAIL, Set.of()).toArray(empty),
-      wanted.getOrDefault(MatchKey.USER_NAME, Set.of()).toArray(empty),
-      wanted.getOrDefault(MatchKey.EMPLOYEE_NUMBER, Set.of()).toArray(empty)
-    };
-    return query(
-            "select " + USER_COLS.replaceAll("(\\w+)", "u.$1") + ","
-                + " exists (select 1 from source_link l where l.entity_id = u.id and l.directory_id = $2 and l.kind = 'User' and l.in_scope) as here"
-                + " from canonical_user u where u.tenant_id = $1 and not u.deleted and (u.external_id = any($3)"
-                + " or u.primary_email = any($4) or u.user_name = any($5) or u.employee_number = any($6))",
-            params)
+    // One branch per key, each an index lookup of (tenant, value): with the keys OR-ed in one WHERE,
+    // PostgreSQL (no statistics yet on a table a sync is filling) scanned every user of the tenant
+    // through one index and filtered them, 156 ms per page at 100,000 users.
+    List<Object> params = new ArrayList<>(List.of(tenantId, directoryId));
+    StringBuilder sql = new StringBuilder();
+    String here = " exists (select 1 from source_link l where l.entity_id = u.id and l.directory_id = $2 and l.kind = 'User' and l.in_scope) as here";
+    wanted.forEach((key, vs) -> {
+      params.add(vs.toArray(new String[0]));
+      sql.append(sql.length() == 0 ? "" : " union all ")
+          .append("select ").append(USER_COLS.replaceAll("(\\w+)", "u.$1")).append(",").append(here)
+          .append(" from canonical_user u where u.tenant_id = $1 and not u.deleted and u.").append(column(key))
+          .append(" = any($").append(params.size()).append(")");
+    });
+    return query(sql.toString(), params.toArray())
         .invoke(rows -> {
           wanted.forEach((k, vs) -> vs.forEach(v -> candidates.get(k).put(v, new LinkedHashSet<>())));
           for (Row r : rows) {
@@ -463,6 +462,15 @@ public final class Store {
           }
         })
         .replaceWithVoid();
+  }
+
+  private static String column(MatchKey key) {
+    return switch (key) {
+      case EXTERNAL_ID -> "external_id";
+      case PRIMARY_EMAIL -> "primary_email";
+      case USER_NAME -> "user_name";
+      case EMPLOYEE_NUMBER -> "employee_number";
+    };
   }
 
   private void add(Map<MatchKey, Set<String>> wanted, MatchKey key, String value, UUID id) {
