@@ -82,7 +82,11 @@ public class OutboxRelay {
   private static final String CLEANUP =
       "delete from outbox_event where published_at < now() - make_interval(secs => $1)";
 
+  /** Records the emitter holds before the connector has taken them. */
+  static final int EMITTER_BUFFER = 8192;
+
   private final OutboxConfig config;
+  private final int batchSize;
   private final Pool pool;
   private final Vertx vertx;
   private final MutinyEmitter<String> emitter;
@@ -110,7 +114,7 @@ public class OutboxRelay {
       OutboxConfig config,
       Pool pool,
       Vertx vertx,
-      @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 8192)
+      @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = EMITTER_BUFFER)
           MutinyEmitter<String> emitter,
       Instance<RelayCheckpoint> checkpoints,
       MeterRegistry registry,
@@ -124,6 +128,11 @@ public class OutboxRelay {
     this.checkpoints = checkpoints;
     this.published = Counter.builder("dsync.outbox.published").register(registry);
     int parallelism = Math.max(1, Math.min(Outbox.BUCKETS, config.parallelism()));
+    this.batchSize = batchSize(config.batchSize(), parallelism);
+    if (batchSize < config.batchSize()) {
+      Log.warnf("dsync.outbox.batch-size %d lowered to %d: %d drain loops may not hand the emitter more than %d records at once",
+          config.batchSize(), batchSize, parallelism, EMITTER_BUFFER);
+    }
     this.slots = new Slot[parallelism];
     for (int i = 0; i < parallelism; i++) {
       slots[i] = new Slot(i);
@@ -141,6 +150,16 @@ public class OutboxRelay {
 
   void onStop(@Observes ShutdownEvent event) {
     stop();
+  }
+
+  /**
+   * The rows one claim may take: all loops' batches in flight must fit the emitter's buffer, or the
+   * surplus fails the whole batch, which is then claimed and sent again, over and over (seen with 4
+   * loops of 2,000: a 404,000-row drain published 1.1 million records). Half the buffer, because a
+   * failed batch's records may still sit in it when the batch is claimed again.
+   */
+  static int batchSize(int configured, int loops) {
+    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops));
   }
 
   /** Starts listening and draining; idempotent. */
@@ -234,7 +253,7 @@ public class OutboxRelay {
         .with(
             count -> {
               slot.draining.set(false);
-              if (count >= config.batchSize() || slot.pending.get()) {
+              if (count >= batchSize || slot.pending.get()) {
                 trigger(slot);
               }
             },
@@ -260,7 +279,7 @@ public class OutboxRelay {
                     .chain(buckets -> buckets.length == 0
                         ? Uni.createFrom().<io.vertx.mutiny.sqlclient.RowSet<Row>>nullItem()
                         : conn.preparedQuery(CLAIM)
-                            .execute(Tuple.of(config.batchSize(), buckets, rotation.getAndAdd(slotCount) & 0xffff)))
+                            .execute(Tuple.of(batchSize, buckets, rotation.getAndAdd(slotCount) & 0xffff)))
                     .chain(
                         rows -> {
                           at[1] = System.nanoTime();
