@@ -38,6 +38,8 @@ class CorrelationTest {
       // Directory C's user matches both shared-mailbox identities: disputed, nothing published.
       c.upsertUser(Source.user("c1", "c1@c.test", "Cee", "One", "shared@x.test", true, null), 1, null);
       await().atMost(Duration.ofSeconds(30)).until(() -> disputes(token).size() == 1);
+      // The dispute is read from the database; D's event reaches Kafka through the outbox relay, a little later.
+      await().atMost(Duration.ofSeconds(30)).until(() -> !probe.events(d.directory).isEmpty());
       assertThat(probe.events(d.directory)).hasSize(1);
       assertThat(probe.events(d.directory).get(0).type()).isEqualTo("dsync.user.updated");
       assertThat(probe.events(d.directory).get(0).data().path("user").path("id").asText()).isEqualTo(ids.get(2));
