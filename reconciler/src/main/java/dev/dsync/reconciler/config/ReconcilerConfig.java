@@ -48,6 +48,16 @@ public interface ReconcilerConfig {
   @WithDefault("500")
   int applyPageSize();
 
+  /**
+   * Most work one transaction takes on, in {@link dev.dsync.reconciler.pipeline.SourceChange#weight()}
+   * units (a change is 1, plus 1 per member a membership change names). Bounds a consumer batch's
+   * transactions and a job's pages besides their counts: 500 membership changes of 50 members are
+   * 25,000 rows, events and state records in memory at once, and ran a 384 MiB heap out of memory
+   * (the page was retried, failing the same way, and the partition stood still).
+   */
+  @WithDefault("5000")
+  int pageWeight();
+
   /** Largest page the query APIs return. */
   @WithDefault("200")
   int maxPageSize();

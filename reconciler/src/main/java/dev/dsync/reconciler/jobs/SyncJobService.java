@@ -356,15 +356,27 @@ public class SyncJobService {
                 return Uni.createFrom().item(false);
               }
               // Each staged change is parsed once per page (null: a deletion of something a complete sync did not list).
+              // The page ends early before a change that would take it past the weight limit; the
+              // rows after that are read again by the next page.
+              boolean full = rows.size() == size;
               List<SourceChange> parsed = new java.util.ArrayList<>();
               List<SourceChange> changes = new java.util.ArrayList<>();
               List<String> unseen = new java.util.ArrayList<>();
-              for (StagedChange s : rows) {
+              long weight = 0;
+              for (int i = 0; i < rows.size(); i++) {
+                StagedChange s = rows.get(i);
                 if (!s.type.startsWith("dsync.reconciler.unseen.")) {
                   SourceChange change = SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload);
+                  if (i > 0 && weight + change.weight() > config.pageWeight()) {
+                    rows.subList(i, rows.size()).clear();
+                    full = true;
+                    break;
+                  }
+                  weight += change.weight();
                   parsed.add(change);
                   changes.add(change);
                 } else {
+                  weight++;
                   parsed.add(null);
                   String kind = ChangeApplier.UNSEEN_USER.equals(s.type) ? SourceLink.USER : SourceLink.GROUP;
                   unseen.add(SourceLink.key(tx.directoryId, kind, s.resourceId));
@@ -381,7 +393,7 @@ public class SyncJobService {
               chain = chain
                   .chain(tx.store::flushAndForget)
                   .chain(() -> outbox.appendAll(tx.store.connection(), tx.drain()));
-              return chain.replaceWith(rows.size() == size);
+              return chain.replaceWith(full);
             });
   }
 

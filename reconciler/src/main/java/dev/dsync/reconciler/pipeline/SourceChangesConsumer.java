@@ -178,7 +178,7 @@ public class SourceChangesConsumer {
    * replica that lost the partition) is finished before the batch.
    */
   private boolean applyUntilDone(List<Reconciler.Received> batch) {
-    List<List<Reconciler.Received>> segments = segments(batch);
+    List<List<Reconciler.Received>> segments = segments(batch, config.pageWeight());
     while (running) {
       try {
         VertxContextSupport.subscribeAndAwait(() -> applyingJobs.drain()
@@ -193,14 +193,27 @@ public class SourceChangesConsumer {
     return false;
   }
 
-  /** The batch cut after each job completion. */
-  static List<List<Reconciler.Received>> segments(List<Reconciler.Received> batch) {
+  /**
+   * The batch cut into transactions: after each job completion, and before a change that would take
+   * a transaction past {@code maxWeight} (one heavy change still goes alone).
+   */
+  static List<List<Reconciler.Received>> segments(List<Reconciler.Received> batch, int maxWeight) {
     List<List<Reconciler.Received>> segments = new ArrayList<>();
     int from = 0;
+    long weight = 0;
     for (int i = 0; i < batch.size(); i++) {
-      if (completesJob(batch.get(i)) || i == batch.size() - 1) {
+      Reconciler.Received r = batch.get(i);
+      int w = r.change() == null ? 1 : r.change().weight();
+      if (i > from && weight + w > maxWeight) {
+        segments.add(batch.subList(from, i));
+        from = i;
+        weight = 0;
+      }
+      weight += w;
+      if (completesJob(r) || i == batch.size() - 1) {
         segments.add(batch.subList(from, i + 1));
         from = i + 1;
+        weight = 0;
       }
     }
     return segments;

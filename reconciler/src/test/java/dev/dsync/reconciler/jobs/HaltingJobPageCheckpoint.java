@@ -4,6 +4,8 @@ import dev.dsync.reconciler.pipeline.SourceChangesConsumer;
 import io.quarkus.arc.Unremovable;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -25,8 +27,17 @@ public class HaltingJobPageCheckpoint implements JobPageCheckpoint {
     return halts.get();
   }
 
+  private final Map<String, AtomicInteger> pages = new ConcurrentHashMap<>();
+
+  /** Pages of {@code jobId} committed so far. */
+  public int pages(String jobId) {
+    AtomicInteger n = pages.get(jobId);
+    return n == null ? 0 : n.get();
+  }
+
   @Override
   public void pageCommitted(String jobId, boolean last) {
+    pages.computeIfAbsent(jobId, k -> new AtomicInteger()).incrementAndGet();
     if (!last && armed.compareAndSet(true, false)) {
       // stop() waits for the consumer thread, which is waiting for this page: stop from elsewhere.
       Thread stopper = new Thread(consumer::stop, "test-consumer-stopper");

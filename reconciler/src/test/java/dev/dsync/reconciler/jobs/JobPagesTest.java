@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.dsync.devstack.DevstackTestResource;
+import dev.dsync.events.source.MemberRef;
 import dev.dsync.events.source.SyncMode;
 import dev.dsync.reconciler.IdentityProbe;
 import dev.dsync.reconciler.Source;
@@ -20,6 +21,8 @@ import io.restassured.path.json.JsonPath;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -73,6 +76,40 @@ class JobPagesTest {
           .extract().jsonPath().getList("items")).isEmpty();
     } finally {
       consumer.start();
+    }
+  }
+
+  @Test
+  void a_page_ends_early_before_a_membership_change_that_would_take_it_past_the_weight_limit() {
+    // Test limits: 4 changes or a weight of 12 per page; a membership change of 8 members weighs 9.
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 6; i++) {
+        src.upsertUser(Source.user("w" + i, "w" + i + "@x.test", "W", "" + i, "w" + i + "@x.test", true, null), job);
+      }
+      src.upsertGroup("team", "Team", job);
+      for (int m = 0; m < 3; m++) {
+        List<MemberRef> added = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          added.add(new MemberRef(m == 0 && i < 6 ? "w" + i : "later" + m + "-" + i, "User"));
+        }
+        src.members("team", added, List.of(), job);
+      }
+      src.jobCompleted(job, SyncMode.COMPLETE);
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      // Pages: 4 users | 2 users, the group, the first membership change (weight 12) | the second
+      // change alone (9 + 9 > 12) | the third. By count alone the last two would share a page.
+      assertThat(halt.pages(job)).isEqualTo(4);
+      // Only the first change's 6 members are known users: 6 users, the group, 6 memberships.
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 13);
+      var events = probe.events(src.directory);
+      assertThat(events.stream().filter(e -> e.type().equals("dsync.group.user_added")).count()).isEqualTo(6);
+      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
+          .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 13).boxed().toList());
     }
   }
 
