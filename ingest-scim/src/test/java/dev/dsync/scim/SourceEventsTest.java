@@ -114,6 +114,50 @@ class SourceEventsTest {
     assertThat(deleted.sourceVersion()).isEqualTo(3);
   }
 
+  @Test
+  void membership_events_are_exact_deltas_and_a_large_one_is_split() {
+    ScimTestSupport.Dir dir = ScimTestSupport.newDirectory();
+    String group = dir.scim().body("{\"displayName\":\"Big\",\"members\":[{\"value\":\"stays\"},{\"value\":\"goes\"}]}").post("/Groups")
+        .then().statusCode(201).extract().path("id");
+    // A replace names every member; the event names only what changed, so a consumer keeps "stays".
+    String replace = "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"replace\",\"path\":\"members\","
+        + "\"value\":[{\"value\":\"stays\"},{\"value\":\"new\"}]}]}";
+    dir.scim().body(replace).patch("/Groups/" + group).then().statusCode(204);
+    StringBuilder many = new StringBuilder();
+    for (int i = 0; i < 2500; i++) {
+      many.append(i == 0 ? "" : ",").append("{\"value\":\"bulk-").append(i).append("\"}");
+    }
+    dir.scim().body("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":["
+        + many + "]}]}").patch("/Groups/" + group).then().statusCode(204);
+    dir.scim().body("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"remove\",\"path\":\"members\"}]}")
+        .patch("/Groups/" + group).then().statusCode(204);
+
+    List<GroupMembershipChanged> seen = new ArrayList<>();
+    try (KafkaConsumer<String, String> consumer = consumer()) {
+      consumer.subscribe(List.of("dsync.source.changes"));
+      await().atMost(Duration.ofSeconds(60)).until(() -> {
+        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(300))) {
+          if (dir.id().equals(header(r, "ce_directoryid")) && "dsync.source.group.membership_changed".equals(header(r, "ce_type"))) {
+            seen.add(EventJson.read(r.value(), GroupMembershipChanged.class));
+          }
+        }
+        return seen.size() >= 8;
+      });
+    }
+    assertThat(seen).noneMatch(GroupMembershipChanged::replaced);
+    GroupMembershipChanged replaced = seen.get(1);
+    assertThat(replaced.added()).extracting(MemberRef::value).containsExactly("new");
+    assertThat(replaced.removed()).extracting(MemberRef::value).containsExactly("goes");
+    List<GroupMembershipChanged> bulk = seen.subList(2, 5);
+    assertThat(bulk).extracting(m -> m.added().size()).containsExactly(1000, 1000, 500);
+    assertThat(bulk).extracting(GroupMembershipChanged::sourceVersion).containsOnly(bulk.get(0).sourceVersion());
+    assertThat(bulk.get(0).sourceVersion()).isGreaterThan(replaced.sourceVersion());
+    assertThat(bulk.stream().flatMap(m -> m.added().stream()).map(MemberRef::value).distinct().count()).isEqualTo(2500);
+    List<GroupMembershipChanged> emptied = seen.subList(5, 8);
+    assertThat(emptied).extracting(m -> m.removed().size()).containsExactly(1000, 1000, 502);
+    assertThat(emptied.stream().flatMap(m -> m.removed().stream()).map(MemberRef::value).distinct().count()).isEqualTo(2502);
+  }
+
   static KafkaConsumer<String, String> consumer() {
     String bootstrap = ConfigProvider.getConfig().getValue("kafka.bootstrap.servers", String.class);
     return new KafkaConsumer<>(Map.of(

@@ -372,9 +372,12 @@ public class SyncEngine {
       groups.put(e.getKey(), next);
       dirtyGroups.put(e.getKey(), next);
       seenGroups.remove(e.getKey());
-      out.add(run.message(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, e.getKey(),
-          new GroupMembershipChanged(e.getKey(), next.version(), now, d[0], d[1], false, ACTOR, jobId)));
-      counters.merge("membershipChanges", 1L, Long::sum);
+      // A group's first listing can name 100,000 members: split, as a Kafka record is at most 1 MB.
+      for (GroupMembershipChanged part : new GroupMembershipChanged(e.getKey(), next.version(), now, d[0], d[1], false, ACTOR, jobId)
+          .split(GroupMembershipChanged.MAX_MEMBERS_PER_EVENT)) {
+        out.add(run.message(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, e.getKey(), part));
+        counters.merge("membershipChanges", 1L, Long::sum);
+      }
       counters.merge("membersAdded", (long) d[0].size(), Long::sum);
       counters.merge("membersRemoved", (long) d[1].size(), Long::sum);
     }
@@ -497,9 +500,11 @@ public class SyncEngine {
                 List<OutboxMessage> out = new ArrayList<>();
                 Instant now = Instant.now();
                 removed.forEach((group, refs) -> {
-                  out.add(run.message(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, group,
-                      new GroupMembershipChanged(group, v.getOrDefault(group, 1L), now, List.of(), refs, false, ACTOR, run.job.id().toString())));
-                  counters.merge("membershipChanges", 1L, Long::sum);
+                  for (GroupMembershipChanged part : new GroupMembershipChanged(group, v.getOrDefault(group, 1L), now, List.of(), refs, false, ACTOR,
+                      run.job.id().toString()).split(GroupMembershipChanged.MAX_MEMBERS_PER_EVENT)) {
+                    out.add(run.message(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, group, part));
+                    counters.merge("membershipChanges", 1L, Long::sum);
+                  }
                   counters.merge("membersRemoved", (long) refs.size(), Long::sum);
                 });
                 return outbox.appendAll(tx, out).replaceWith(rows.size());

@@ -50,7 +50,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 
 /**
  * SCIM Groups of one directory. Members live one row each in scim_group_member, so a change to
@@ -96,7 +98,7 @@ public class GroupService {
             .chain(added -> {
               Rendered r = render(id, doc, 1, now, now, caller, members);
               return upserted(tx, caller, r, ResourceDiff.changed(null, doc))
-                  .chain(() -> added.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, 1, added, List.of(), false))
+                  .chain(() -> added.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, 1, added, List.of()))
                   .replaceWith(r);
             }));
   }
@@ -117,10 +119,10 @@ public class GroupService {
             Map<String, Member> wanted = new LinkedHashMap<>();
             members.forEach(m -> wanted.put(m.value(), m));
             List<Member> removed = current.stream().filter(m -> !wanted.containsKey(m.value())).toList();
-            List<String> have = current.stream().map(Member::value).toList();
+            Set<String> have = current.stream().map(Member::value).collect(Collectors.toSet());
             List<Member> toAdd = wanted.values().stream().filter(m -> !have.contains(m.value())).toList();
             return removeMembers(tx, id, removed).chain(gone -> addMembers(tx, id, toAdd)
-                .chain(added -> applyChange(tx, caller, row, doc, new Delta(added, gone, false), true)));
+                .chain(added -> applyChange(tx, caller, row, doc, new Delta(added, gone), true)));
           });
         }));
   }
@@ -231,7 +233,6 @@ public class GroupService {
     boolean docChanged = !changed.isEmpty() || !current.get("schemas").equals(next.get("schemas"));
     List<Member> added = delta.added();
     List<Member> removed = delta.removed();
-    boolean replaced = delta.replaced();
     return Uni.createFrom().voidItem().chain(() -> {
       if (!docChanged && added.isEmpty() && removed.isEmpty()) {
         return members(tx, id, withMembers).map(members -> render(id, current, row.getLong("version"), row.getOffsetDateTime("created_at"), row.getOffsetDateTime("last_modified"), caller, members));
@@ -241,7 +242,7 @@ public class GroupService {
       return tx.preparedQuery("update scim_group set display_name = $2, external_id = $3, resource = cast(cast($4 as text) as jsonb), version = $5, last_modified = $6 where id = $1")
           .execute(Tuple.from(new Object[] {id, displayName(next), text(next, "externalId"), next.toString(), version, now}))
           .chain(() -> docChanged ? upserted(tx, caller, render(id, next, version, row.getOffsetDateTime("created_at"), now, caller, null), changed) : Uni.createFrom().voidItem())
-          .chain(() -> added.isEmpty() && removed.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, version, added, removed, replaced))
+          .chain(() -> added.isEmpty() && removed.isEmpty() ? Uni.createFrom().voidItem() : membership(tx, caller, id, version, added, removed))
           .chain(() -> members(tx, id, withMembers))
           .map(members -> render(id, next, version, row.getOffsetDateTime("created_at"), now, caller, members));
     });
@@ -255,7 +256,7 @@ public class GroupService {
   /** A membership change a PATCH asks for. */
   record MemberOp(String kind, List<Member> values, Filter filter) {}
 
-  private record Delta(List<Member> added, List<Member> removed, boolean replaced) {}
+  private record Delta(List<Member> added, List<Member> removed) {}
 
   private void split(PatchOperation op, List<PatchOperation> attributeOps, List<MemberOp> memberOps) {
     String root = Patches.root(op);
@@ -282,23 +283,23 @@ public class GroupService {
   }
 
   private Uni<Delta> applyMemberOps(SqlClient tx, UUID groupId, List<MemberOp> ops) {
-    Uni<Delta> chain = Uni.createFrom().item(new Delta(new ArrayList<>(), new ArrayList<>(), false));
+    Uni<Delta> chain = Uni.createFrom().item(new Delta(new ArrayList<>(), new ArrayList<>()));
     for (MemberOp op : ops) {
       chain = chain.chain(delta -> switch (op.kind()) {
-        case "add" -> addMembers(tx, groupId, op.values()).map(added -> merge(delta, added, List.of(), false));
+        case "add" -> addMembers(tx, groupId, op.values()).map(added -> merge(delta, added, List.of()));
         case "replace" -> currentMembers(tx, groupId).chain(current -> {
-          List<String> wanted = op.values().stream().map(Member::value).toList();
+          Set<String> wanted = op.values().stream().map(Member::value).collect(Collectors.toSet());
           List<Member> gone = current.stream().filter(m -> !wanted.contains(m.value())).toList();
-          return removeMembers(tx, groupId, gone).chain(removed -> addMembers(tx, groupId, op.values()).map(added -> merge(delta, added, removed, true)));
+          return removeMembers(tx, groupId, gone).chain(removed -> addMembers(tx, groupId, op.values()).map(added -> merge(delta, added, removed)));
         });
         default -> {
           if (op.filter() != null) {
-            yield removeWhere(tx, groupId, op.filter()).map(removed -> merge(delta, List.of(), removed, false));
+            yield removeWhere(tx, groupId, op.filter()).map(removed -> merge(delta, List.of(), removed));
           }
           if (op.values().isEmpty()) {
-            yield currentMembers(tx, groupId).chain(all -> removeMembers(tx, groupId, all)).map(removed -> merge(delta, List.of(), removed, false));
+            yield currentMembers(tx, groupId).chain(all -> removeMembers(tx, groupId, all)).map(removed -> merge(delta, List.of(), removed));
           }
-          yield removeMembers(tx, groupId, op.values()).map(removed -> merge(delta, List.of(), removed, false));
+          yield removeMembers(tx, groupId, op.values()).map(removed -> merge(delta, List.of(), removed));
         }
       });
     }
@@ -316,20 +317,23 @@ public class GroupService {
         .map(GroupService::toMembers);
   }
 
-  private static Delta merge(Delta d, List<Member> added, List<Member> removed, boolean replaced) {
-    List<Member> a = new ArrayList<>(d.added());
-    List<Member> r = new ArrayList<>(d.removed());
+  /** Folds one operation's effect into the request's delta: a member added then removed (or the reverse) cancels out. */
+  private static Delta merge(Delta d, List<Member> added, List<Member> removed) {
+    Map<String, Member> a = new LinkedHashMap<>();
+    d.added().forEach(m -> a.put(m.value(), m));
+    Map<String, Member> r = new LinkedHashMap<>();
+    d.removed().forEach(m -> r.put(m.value(), m));
     for (Member m : removed) {
-      if (!a.removeIf(x -> x.value().equals(m.value()))) {
-        r.add(m);
+      if (a.remove(m.value()) == null) {
+        r.put(m.value(), m);
       }
     }
     for (Member m : added) {
-      if (!r.removeIf(x -> x.value().equals(m.value()))) {
-        a.add(m);
+      if (r.remove(m.value()) == null) {
+        a.put(m.value(), m);
       }
     }
-    return new Delta(a, r, d.replaced() || replaced);
+    return new Delta(new ArrayList<>(a.values()), new ArrayList<>(r.values()));
   }
 
   private Uni<List<Member>> addMembers(SqlClient tx, UUID groupId, List<Member> members) {
@@ -376,11 +380,20 @@ public class GroupService {
         caller.directoryId().toString(), r.id().toString(), data)).replaceWithVoid();
   }
 
-  private Uni<Void> membership(SqlClient tx, ScimCaller caller, UUID groupId, long version, List<Member> added, List<Member> removed, boolean replaced) {
+  /**
+   * The members that really changed, as an exact delta: never {@code replaced}, even for a PUT or
+   * a replace operation, because {@code added} holds only members new to the group (a replacement
+   * would have to name every member, and dropped the ones that stayed). Split into events of at
+   * most {@link GroupMembershipChanged#MAX_MEMBERS_PER_EVENT} members, as a Kafka record is at most 1 MB.
+   */
+  private Uni<Void> membership(SqlClient tx, ScimCaller caller, UUID groupId, long version, List<Member> added, List<Member> removed) {
     GroupMembershipChanged data = new GroupMembershipChanged(groupId.toString(), version, now().toInstant(),
-        added.stream().map(Member::ref).toList(), removed.stream().map(Member::ref).toList(), replaced, caller.actor(), null);
-    return outbox.append(tx, OutboxMessage.of(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, caller.directoryId().toString(), caller.tenantId(),
-        caller.directoryId().toString(), groupId.toString(), data)).replaceWithVoid();
+        added.stream().map(Member::ref).toList(), removed.stream().map(Member::ref).toList(), false, caller.actor(), null);
+    List<OutboxMessage> events = data.split(GroupMembershipChanged.MAX_MEMBERS_PER_EVENT).stream()
+        .map(part -> OutboxMessage.of(EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED, caller.directoryId().toString(), caller.tenantId(),
+            caller.directoryId().toString(), groupId.toString(), part))
+        .toList();
+    return outbox.appendAll(tx, events).replaceWithVoid();
   }
 
   private Uni<List<Rendered>> withMembers(SqlClient client, ScimCaller caller, List<Row> rows, Projection projection) {

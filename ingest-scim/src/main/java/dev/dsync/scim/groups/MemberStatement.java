@@ -1,5 +1,8 @@
 package dev.dsync.scim.groups;
 
+import com.unboundid.scim2.common.filters.Filter;
+import com.unboundid.scim2.common.filters.FilterType;
+import dev.dsync.events.source.GroupMembershipChanged;
 import dev.dsync.scim.filter.FilterTranslator;
 import dev.dsync.scim.filter.SqlWhere;
 import dev.dsync.scim.groups.GroupService.Member;
@@ -26,13 +29,41 @@ final class MemberStatement {
     this.order = order;
   }
 
-  /** Whether {@code ops} can be one statement: they only add members, or only remove them. */
+  /**
+   * Whether {@code ops} can be one statement: they only add members, or only remove them, and
+   * change at most {@link GroupMembershipChanged#MAX_MEMBERS_PER_EVENT} members, as the statement
+   * writes one event. So each op names its members or removes one by {@code value eq} (Entra ID's
+   * way); a removal of every member or by a wider filter takes the general path, which splits
+   * its event.
+   */
   static boolean applies(List<MemberOp> ops) {
     if (ops.isEmpty()) {
       return false;
     }
     String kind = ops.get(0).kind();
-    return (kind.equals("add") || kind.equals("remove")) && ops.stream().allMatch(o -> o.kind().equals(kind));
+    if (!(kind.equals("add") || kind.equals("remove")) || !ops.stream().allMatch(o -> o.kind().equals(kind))) {
+      return false;
+    }
+    long members = 0;
+    for (MemberOp op : ops) {
+      if (op.filter() != null) {
+        if (!isValueEq(op.filter())) {
+          return false;
+        }
+        members++;
+      } else if (op.values().isEmpty()) {
+        return false;
+      } else {
+        members += op.values().size();
+      }
+    }
+    return members <= GroupMembershipChanged.MAX_MEMBERS_PER_EVENT;
+  }
+
+  /** {@code value eq "..."}: selects at most one member row (a member is in a group once). */
+  private static boolean isValueEq(Filter f) {
+    return f.getFilterType() == FilterType.EQUAL && f.getAttributePath() != null && f.getAttributePath().size() == 1
+        && f.getAttributePath().getElement(0).getAttribute().equalsIgnoreCase("value");
   }
 
   /** The statement for {@code ops}; its parameters are appended to {@code params}. */
@@ -60,8 +91,6 @@ final class MemberStatement {
         SqlWhere w = FilterTranslator.translateMembers(op.filter(), params.size() + 1);
         params.addAll(w.params());
         conditions.add(w.sql());
-      } else if (op.values().isEmpty()) {
-        conditions.add("true"); // remove with no value and no filter: every member
       } else {
         op.values().forEach(m -> values.add(m.value()));
       }
