@@ -1,5 +1,6 @@
 package dev.dsync.reconciler.jobs;
 
+import dev.dsync.reconciler.config.ReconcilerConfig;
 import dev.dsync.reconciler.pipeline.Reconciler;
 import dev.dsync.reconciler.pipeline.Steps;
 import io.quarkus.logging.Log;
@@ -28,8 +29,11 @@ public class ApplyingJobs {
   private final SyncJobService jobs;
   private final Pool pool;
   private final Instance<JobPageCheckpoint> checkpoints;
+  private final ReconcilerConfig config;
 
-  public ApplyingJobs(Reconciler reconciler, SyncJobService jobs, Pool pool, Instance<JobPageCheckpoint> checkpoints) {
+  public ApplyingJobs(
+      Reconciler reconciler, SyncJobService jobs, Pool pool, Instance<JobPageCheckpoint> checkpoints, ReconcilerConfig config) {
+    this.config = config;
     this.reconciler = reconciler;
     this.jobs = jobs;
     this.pool = pool;
@@ -65,19 +69,41 @@ public class ApplyingJobs {
     return pool.query("analyze canonical_user, canonical_group, source_link, membership").execute().replaceWithVoid();
   }
 
-  /** Applies the job's remaining pages, each in a transaction of its own; a job already COMPLETED is left alone. */
+  /**
+   * Applies the job's remaining pages, each in a transaction of its own; a job already COMPLETED is
+   * left alone. A page that fails for a reason retrying cannot fix (a change that can never apply)
+   * is applied again a change per transaction, for as many changes as a page holds, and the change
+   * that fails alone is taken out as failed: the rest of the job is applied, not retried forever
+   * with the directory (and the consumer's partition) held.
+   */
   public Uni<Void> apply(String tenantId, String directoryId, String jobId) {
     long start = System.nanoTime();
     int[] pages = {0};
+    int[] isolating = {0};
     return Multi.createBy().repeating()
-        .uni(() -> reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId))
-            .invoke(last -> {
-              pages[0]++;
-              for (JobPageCheckpoint checkpoint : checkpoints) {
-                checkpoint.pageCommitted(jobId, last);
-              }
-            })
-            .call(last -> !last && refreshStatisticsAfter(pages[0]) ? analyze() : Uni.createFrom().voidItem()))
+        .uni(() -> {
+          int size = isolating[0] > 0 ? 1 : config.applyPageSize();
+          return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size))
+              .invoke(last -> {
+                pages[0]++;
+                isolating[0] = Math.max(0, isolating[0] - 1);
+                for (JobPageCheckpoint checkpoint : checkpoints) {
+                  checkpoint.pageCommitted(jobId, last);
+                }
+              })
+              .call(last -> !last && refreshStatisticsAfter(pages[0]) ? analyze() : Uni.createFrom().voidItem())
+              .onFailure(Reconciler::poison)
+              .recoverWithUni(failure -> {
+                if (isolating[0] == 0) {
+                  Log.warnf("sync job %s: a page failed (%s); applying its changes one at a time", jobId, failure.toString());
+                  isolating[0] = config.applyPageSize();
+                  return Uni.createFrom().item(false);
+                }
+                isolating[0]--;
+                return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failNextStaged(tx, jobId, String.valueOf(failure.getMessage())))
+                    .replaceWith(false);
+              });
+        })
         .until(last -> last)
         .collect().last()
         .invoke(() -> Log.infof("sync job %s of directory %s applied: %d pages in %d ms", jobId, directoryId, pages[0],

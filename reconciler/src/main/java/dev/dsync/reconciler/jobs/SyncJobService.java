@@ -18,6 +18,7 @@ import dev.dsync.reconciler.pipeline.ChangeApplier;
 import dev.dsync.reconciler.pipeline.Counters;
 import dev.dsync.reconciler.pipeline.DirectoryTx;
 import dev.dsync.reconciler.pipeline.Outcome;
+import dev.dsync.reconciler.pipeline.Reconciler;
 import dev.dsync.reconciler.pipeline.RejectedChange;
 import dev.dsync.reconciler.pipeline.SourceChange;
 import dev.dsync.reconciler.pipeline.Steps;
@@ -248,6 +249,11 @@ public class SyncJobService {
    * committed one. Answers true once the job is COMPLETED (or was finished by someone else).
    */
   public Uni<Boolean> applyPage(DirectoryTx tx, String jobId) {
+    return applyPage(tx, jobId, config.applyPageSize());
+  }
+
+  /** As {@link #applyPage(DirectoryTx, String)}, with at most {@code size} changes (1: to find a change that cannot apply). */
+  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size) {
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
         return Uni.createFrom().item(true);
@@ -255,7 +261,7 @@ public class SyncJobService {
       Counters counters = new Counters();
       tx.counters = counters;
       long[] after = {0L};
-      return page(tx, jobId, after, (staged, change) -> {
+      return page(tx, jobId, after, size, (staged, change) -> {
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
@@ -291,7 +297,11 @@ public class SyncJobService {
 
   /** null change: a deletion of something a complete sync did not list. */
   private Uni<ThresholdAction> classify(DirectoryTx tx, SourceChange change) {
-    return change == null ? Uni.createFrom().item(ThresholdAction.DELETED) : applier.classify(tx, change);
+    // Planning only reads. A change that cannot be classified cannot be applied either: it counts
+    // as no action here and is taken out as failed when the job is applied (ApplyingJobs).
+    return change == null
+        ? Uni.createFrom().item(ThresholdAction.DELETED)
+        : applier.classify(tx, change).onFailure(Reconciler::poison).recoverWithNull();
   }
 
   /**
@@ -327,14 +337,14 @@ public class SyncJobService {
     // Pages are repeated subscriptions, not nested ones: a nested chain would keep every finished
     // page's rows reachable until the last page (a 20,000-change job ran out of a 384 MiB heap).
     long[] after = {0L};
-    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, visit, recordActions)).until(more -> !more)
+    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), visit, recordActions)).until(more -> !more)
         .collect().last().replaceWithVoid();
   }
 
   /** One page after {@code after[0]} (advanced); answers whether a further page may follow. */
   private Uni<Boolean> page(
-      DirectoryTx tx, String jobId, long[] after, java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean recordActions) {
-    int size = config.applyPageSize();
+      DirectoryTx tx, String jobId, long[] after, int size, java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit,
+      boolean recordActions) {
     return tx.store
         .query("select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3",
             jobId, after[0], size)
@@ -420,6 +430,29 @@ public class SyncJobService {
               tx.store.save(job);
               return discard(tx, job.id);
             });
+  }
+
+  /**
+   * Takes the job's next staged change out as one that can never apply: kept in failed_event, like
+   * a pushed change that cannot apply, and counted failed, so the rest of the job (and the directory)
+   * goes on instead of retrying it forever.
+   */
+  public Uni<Void> failNextStaged(DirectoryTx tx, String jobId, String reason) {
+    return tx.store
+        .query("delete from staged_change where id = (select min(id) from staged_change where job_id = $1) returning event_id, type, payload", jobId)
+        .chain(rows -> {
+          if (!rows.iterator().hasNext()) {
+            return Uni.createFrom().voidItem();
+          }
+          var r = rows.iterator().next();
+          Log.warnf("sync job %s: staged change %s (%s) cannot be applied: %s", jobId, r.getUUID(0), r.getString(1), reason);
+          Counters failed = new Counters();
+          failed.add(Outcome.FAILED);
+          return tx.store
+              .query("insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload) values ($1, $2, $3, $4, $5, $6)"
+                  + " on conflict do nothing", r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), reason, r.getString(2))
+              .chain(() -> addCounters(tx, jobId, failed));
+        });
   }
 
   /** Adds a page's counters to the job's. */

@@ -251,7 +251,7 @@ public class Reconciler {
   }
 
   /** Failures that retrying cannot fix: the change itself is wrong. Anything else (database, broker) is retried. */
-  private static boolean poison(Throwable f) {
+  public static boolean poison(Throwable f) {
     return f instanceof RejectedChange
         || f instanceof IllegalArgumentException
         || f instanceof NullPointerException

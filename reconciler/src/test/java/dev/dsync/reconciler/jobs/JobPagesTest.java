@@ -113,6 +113,35 @@ class JobPagesTest {
     }
   }
 
+  @Test
+  void a_change_that_cannot_apply_is_counted_failed_and_the_rest_of_the_job_and_the_directory_go_on() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 3; i++) {
+        src.upsertUser(Source.user("f" + i, "f" + i + "@x.test", "F", "" + i, "f" + i + "@x.test", true, null), job);
+      }
+      // Parses, but names no group: it can never be applied.
+      src.members(null, List.of(new MemberRef("f0", "User")), List.of(), job);
+      for (int i = 3; i < 6; i++) {
+        src.upsertUser(Source.user("f" + i, "f" + i + "@x.test", "F", "" + i, "f" + i + "@x.test", true, null), job);
+      }
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      src.upsertUser(Source.user("after", "after@x.test", "A", "A", "after@x.test", true, null), null);
+
+      await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      JsonPath done = job(token, job);
+      assertThat(done.getLong("counters.created")).isEqualTo(6);
+      assertThat(done.getLong("counters.failed")).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 7);
+      var events = probe.events(src.directory);
+      assertThat(events).hasSize(7);
+      assertThat(events.get(6).data().path("user").path("userName").asText()).isEqualTo("after@x.test");
+    }
+  }
+
   private static JsonPath job(String token, String id) {
     return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().statusCode(200).extract().jsonPath();
   }
