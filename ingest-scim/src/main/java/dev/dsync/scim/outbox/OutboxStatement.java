@@ -1,6 +1,6 @@
 package dev.dsync.scim.outbox;
 
-import dev.dsync.events.EventJson;
+import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxConfig;
 import dev.dsync.platform.outbox.OutboxMessage;
 import io.opentelemetry.api.trace.Span;
@@ -55,7 +55,7 @@ public class OutboxStatement {
     params.add(message.type().topic().topicName());
     params.add(message.key());
     params.add(message.type().type());
-    params.add(message.isTombstone() ? null : EventJson.write(message.data()));
+    params.add(Outbox.payload(message, config.maxPayloadBytes()));
     params.add(message.type().topic().topicName());
     params.add(config.source());
     params.add(message.subject());

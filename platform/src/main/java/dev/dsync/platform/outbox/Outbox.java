@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -82,6 +83,11 @@ public class Outbox {
    * that use the reactive PostgreSQL client directly rather than Hibernate Reactive.
    */
   public Uni<UUID> append(SqlClient tx, OutboxMessage message) {
+    // Deferred: a payload refused as too large fails the Uni, not the caller's assembly.
+    return Uni.createFrom().deferred(() -> appendNow(tx, message));
+  }
+
+  private Uni<UUID> appendNow(SqlClient tx, OutboxMessage message) {
     return tx.preparedQuery(INSERT_POSITIONAL)
         .execute(
             Tuple.from(
@@ -106,6 +112,10 @@ public class Outbox {
     if (messages.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
+    return Uni.createFrom().deferred(() -> appendAllNow(tx, messages));
+  }
+
+  private Uni<Void> appendAllNow(SqlClient tx, List<OutboxMessage> messages) {
     // One statement: the rows leave unnest in list order, so seq (the column default) follows it.
     int n = messages.size();
     UUID[] ids = new UUID[n];
@@ -181,8 +191,24 @@ public class Outbox {
         });
   }
 
-  private static String payload(OutboxMessage message) {
-    return message.isTombstone() ? null : EventJson.write(message.data());
+  private String payload(OutboxMessage message) {
+    return payload(message, config.maxPayloadBytes());
+  }
+
+  /** The message's payload as stored (null: a tombstone); refused past {@code limit} UTF-8 bytes. */
+  public static String payload(OutboxMessage message, int limit) {
+    if (message.isTombstone()) {
+      return null;
+    }
+    String json = EventJson.write(message.data());
+    // A char is at most 3 UTF-8 bytes: only a long text needs counting.
+    if (json.length() > limit / 3) {
+      int bytes = json.getBytes(StandardCharsets.UTF_8).length;
+      if (bytes > limit) {
+        throw new PayloadTooLargeException(message.type().type(), bytes, limit);
+      }
+    }
+    return json;
   }
 
   /** W3C traceparent of the current span, so the Kafka hop continues the request's trace. */

@@ -24,6 +24,14 @@ public interface OutboxConfig {
   @WithDefault("4")
   int parallelism();
 
+  /**
+   * Largest event payload (UTF-8 bytes) an append accepts. A Kafka record is at most 1 MB
+   * (producer {@code max.request.size} and broker {@code message.max.bytes}, 1,048,576 by
+   * default); this leaves room for the CloudEvents headers. A larger event is refused at append.
+   */
+  @WithDefault("1000000")
+  int maxPayloadBytes();
+
   /** Most rows published per claim. */
   @WithDefault("500")
   int batchSize();

@@ -52,6 +52,21 @@ public class NoteResource {
     return save(body.text());
   }
 
+  /**
+   * Creates a note, then appends a second event padded to {@code padding} characters through the
+   * reactive SQL client: an event too large to publish must undo the note too.
+   */
+  @POST
+  @Path("/padded/{padding}")
+  @ResponseStatus(201)
+  @WithTransaction
+  public Uni<NoteView> createPadded(@Valid NewNote body, @PathParam("padding") int padding) {
+    AuditRecord padded = new AuditRecord(tenant.actor(), "note.padded", "note", body.text(), AuditRecord.Outcome.SUCCESS, Instant.now(),
+        Map.of("padding", "x".repeat(Math.max(0, Math.min(padding, 100_000)))));
+    return save(body.text())
+        .call(() -> outbox.append(OutboxMessage.of(EventType.AUDIT_RECORD, tenant.tenantId(), tenant.tenantId(), null, body.text(), padded)));
+  }
+
   /** Creates several notes in one transaction (one outbox batch). */
   @POST
   @Path("/batch")

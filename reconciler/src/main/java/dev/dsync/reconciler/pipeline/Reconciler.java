@@ -253,6 +253,7 @@ public class Reconciler {
   /** Failures that retrying cannot fix: the change itself is wrong. Anything else (database, broker) is retried. */
   public static boolean poison(Throwable f) {
     return f instanceof RejectedChange
+        || f instanceof dev.dsync.platform.outbox.PayloadTooLargeException // an identity event Kafka would refuse
         || f instanceof IllegalArgumentException
         || f instanceof NullPointerException
         || f instanceof ClassCastException
