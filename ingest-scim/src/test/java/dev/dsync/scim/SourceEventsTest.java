@@ -131,6 +131,10 @@ class SourceEventsTest {
         + many + "]}]}").patch("/Groups/" + group).then().statusCode(204);
     dir.scim().body("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"remove\",\"path\":\"members\"}]}")
         .patch("/Groups/" + group).then().statusCode(204);
+    // Member values are the client's strings: three very long ones are split by size, not count.
+    String longValues = "{\"value\":\"" + "a".repeat(150_000) + "\"},{\"value\":\"" + "b".repeat(150_000) + "\"},{\"value\":\"" + "c".repeat(150_000) + "\"}";
+    dir.scim().body("{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":["
+        + longValues + "]}]}").patch("/Groups/" + group).then().statusCode(204);
 
     List<GroupMembershipChanged> seen = new ArrayList<>();
     try (KafkaConsumer<String, String> consumer = consumer()) {
@@ -141,7 +145,7 @@ class SourceEventsTest {
             seen.add(EventJson.read(r.value(), GroupMembershipChanged.class));
           }
         }
-        return seen.size() >= 8;
+        return seen.size() >= 11;
       });
     }
     assertThat(seen).noneMatch(GroupMembershipChanged::replaced);
@@ -156,6 +160,8 @@ class SourceEventsTest {
     List<GroupMembershipChanged> emptied = seen.subList(5, 8);
     assertThat(emptied).extracting(m -> m.removed().size()).containsExactly(1000, 1000, 502);
     assertThat(emptied.stream().flatMap(m -> m.removed().stream()).map(MemberRef::value).distinct().count()).isEqualTo(2502);
+    assertThat(seen.subList(8, 11)).extracting(m -> m.added().size()).containsExactly(1, 1, 1);
+    assertThat(seen.subList(8, 11)).extracting(m -> m.added().get(0).value().charAt(0)).containsExactly('a', 'b', 'c');
   }
 
   static KafkaConsumer<String, String> consumer() {

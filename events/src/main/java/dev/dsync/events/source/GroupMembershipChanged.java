@@ -27,24 +27,67 @@ public record GroupMembershipChanged(
   public static final int MAX_MEMBERS_PER_EVENT = 1000;
 
   /**
-   * This delta as events naming at most {@code maxMembers} members each, removals first (the order
-   * a consumer applies them within one event). A replacement is not split: its complete list is
-   * its meaning, so producers send an exact delta instead.
+   * Most bytes of member references one event carries, as producers split deltas: member values
+   * are client-chosen strings, and 1,000 long ones would pass Kafka's 1 MB record limit.
    */
+  public static final int MAX_MEMBER_BYTES_PER_EVENT = 400_000;
+
+  /** As {@link #split(int, int)} with {@link #MAX_MEMBER_BYTES_PER_EVENT}. */
   public List<GroupMembershipChanged> split(int maxMembers) {
+    return split(maxMembers, MAX_MEMBER_BYTES_PER_EVENT);
+  }
+
+  /**
+   * This delta as events naming at most {@code maxMembers} members and about {@code maxBytes} of
+   * member JSON each (a member's size is over-estimated as 3 bytes a character plus 30), removals
+   * first (the order a consumer applies them within one event). A replacement is not split: its
+   * complete list is its meaning, so producers send an exact delta instead.
+   */
+  public List<GroupMembershipChanged> split(int maxMembers, int maxBytes) {
     List<MemberRef> a = added == null ? List.of() : added;
     List<MemberRef> r = removed == null ? List.of() : removed;
-    if (replaced || a.size() + r.size() <= maxMembers) {
+    if (replaced || (a.size() + r.size() <= maxMembers && bytes(a) + bytes(r) <= maxBytes)) {
       return List.of(this);
     }
     List<GroupMembershipChanged> out = new ArrayList<>();
-    for (int i = 0; i < r.size(); i += maxMembers) {
-      out.add(withMembers(List.of(), r.subList(i, Math.min(r.size(), i + maxMembers))));
+    for (List<MemberRef> part : parts(r, maxMembers, maxBytes)) {
+      out.add(withMembers(List.of(), part));
     }
-    for (int i = 0; i < a.size(); i += maxMembers) {
-      out.add(withMembers(a.subList(i, Math.min(a.size(), i + maxMembers)), List.of()));
+    for (List<MemberRef> part : parts(a, maxMembers, maxBytes)) {
+      out.add(withMembers(part, List.of()));
     }
     return out;
+  }
+
+  private static List<List<MemberRef>> parts(List<MemberRef> refs, int maxMembers, int maxBytes) {
+    List<List<MemberRef>> parts = new ArrayList<>();
+    int from = 0;
+    long size = 0;
+    for (int i = 0; i < refs.size(); i++) {
+      long b = bytes(refs.get(i));
+      if (i > from && (i - from >= maxMembers || size + b > maxBytes)) {
+        parts.add(refs.subList(from, i));
+        from = i;
+        size = 0;
+      }
+      size += b;
+    }
+    if (from < refs.size()) {
+      parts.add(refs.subList(from, refs.size()));
+    }
+    return parts;
+  }
+
+  private static long bytes(List<MemberRef> refs) {
+    long total = 0;
+    for (MemberRef ref : refs) {
+      total += bytes(ref);
+    }
+    return total;
+  }
+
+  private static long bytes(MemberRef ref) {
+    return 30L + 3L * ((ref.value() == null ? 0 : ref.value().length()) + (ref.type() == null ? 0 : ref.type().length()));
   }
 
   private GroupMembershipChanged withMembers(List<MemberRef> a, List<MemberRef> r) {

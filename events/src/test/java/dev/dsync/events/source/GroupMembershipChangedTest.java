@@ -25,6 +25,18 @@ class GroupMembershipChangedTest {
   }
 
   @Test
+  void long_member_values_split_by_size_before_the_count_limit() {
+    List<MemberRef> added = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      added.add(new MemberRef("v".repeat(1000) + i, "User")); // ~3,045 bytes each as estimated
+    }
+    GroupMembershipChanged big = new GroupMembershipChanged("g", 3, Instant.now(), added, List.of(), false, null, null);
+    List<GroupMembershipChanged> parts = big.split(1000, 10_000);
+    assertThat(parts).extracting(p -> p.added().size()).containsExactly(3, 3, 3, 1);
+    assertThat(parts.stream().flatMap(p -> p.added().stream()).toList()).containsExactlyElementsOf(added);
+  }
+
+  @Test
   void a_small_delta_and_a_replacement_stay_whole() {
     GroupMembershipChanged small = new GroupMembershipChanged("g", 1, Instant.now(), refs("a", 2), List.of(), false, null, null);
     assertThat(small.split(2)).containsExactly(small);

@@ -33,8 +33,8 @@ final class MemberStatement {
    * Whether {@code ops} can be one statement: they only add members, or only remove them, and
    * change at most {@link GroupMembershipChanged#MAX_MEMBERS_PER_EVENT} members, as the statement
    * writes one event. So each op names its members or removes one by {@code value eq} (Entra ID's
-   * way); a removal of every member or by a wider filter takes the general path, which splits
-   * its event.
+   * way), with at most {@link GroupMembershipChanged#MAX_MEMBER_BYTES_PER_EVENT} of member values; a
+   * removal of every member or by a wider filter takes the general path, which splits its event.
    */
   static boolean applies(List<MemberOp> ops) {
     if (ops.isEmpty()) {
@@ -45,19 +45,25 @@ final class MemberStatement {
       return false;
     }
     long members = 0;
+    long bytes = 0;
     for (MemberOp op : ops) {
       if (op.filter() != null) {
         if (!isValueEq(op.filter())) {
           return false;
         }
         members++;
+        bytes += 30 + 3L * String.valueOf(op.filter().getComparisonValue()).length();
       } else if (op.values().isEmpty()) {
         return false;
       } else {
         members += op.values().size();
+        for (Member m : op.values()) {
+          bytes += 30 + 3L * ((m.value() == null ? 0 : m.value().length()) + (m.type() == null ? 0 : m.type().length()));
+        }
       }
     }
-    return members <= GroupMembershipChanged.MAX_MEMBERS_PER_EVENT;
+    // The statement builds the event in SQL, out of reach of the outbox's size check: bound it here.
+    return members <= GroupMembershipChanged.MAX_MEMBERS_PER_EVENT && bytes <= GroupMembershipChanged.MAX_MEMBER_BYTES_PER_EVENT;
   }
 
   /** {@code value eq "..."}: selects at most one member row (a member is in a group once). */

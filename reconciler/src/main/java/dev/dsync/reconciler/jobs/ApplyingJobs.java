@@ -80,29 +80,39 @@ public class ApplyingJobs {
     long start = System.nanoTime();
     int[] pages = {0};
     int[] isolating = {0};
+    long[] tried = {0L};
     return Multi.createBy().repeating()
         .uni(() -> {
           int size = isolating[0] > 0 ? 1 : config.applyPageSize();
-          return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size))
-              .invoke(last -> {
-                pages[0]++;
-                isolating[0] = Math.max(0, isolating[0] - 1);
-                for (JobPageCheckpoint checkpoint : checkpoints) {
-                  checkpoint.pageCommitted(jobId, last);
-                }
-              })
-              .call(last -> !last && refreshStatisticsAfter(pages[0]) ? analyze() : Uni.createFrom().voidItem())
+          return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size, tried))
               .onFailure(Reconciler::poison)
               .recoverWithUni(failure -> {
                 if (isolating[0] == 0) {
                   Log.warnf("sync job %s: a page failed (%s); applying its changes one at a time", jobId, failure.toString());
                   isolating[0] = config.applyPageSize();
-                  return Uni.createFrom().item(false);
+                  return Uni.createFrom().nullItem();
                 }
                 isolating[0]--;
-                return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failNextStaged(tx, jobId, String.valueOf(failure.getMessage())))
-                    .replaceWith(false);
-              });
+                long failed = tried[0];
+                // Only the change this one-change page tried is taken out; if none was tried (the
+                // failure came after the changes) or it is gone, the failure goes to the caller's retry.
+                return failed == 0L
+                    ? Uni.createFrom().failure(failure)
+                    : reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failStaged(tx, jobId, failed, String.valueOf(failure.getMessage())))
+                        .chain(removed -> removed ? Uni.createFrom().nullItem() : Uni.createFrom().failure(failure));
+              })
+              .call(last -> {
+                if (last == null) {
+                  return Uni.createFrom().voidItem(); // a failed page: nothing committed
+                }
+                pages[0]++;
+                isolating[0] = Math.max(0, isolating[0] - 1);
+                for (JobPageCheckpoint checkpoint : checkpoints) {
+                  checkpoint.pageCommitted(jobId, last);
+                }
+                return !last && refreshStatisticsAfter(pages[0]) ? analyze() : Uni.createFrom().voidItem();
+              })
+              .map(last -> last != null && last);
         })
         .until(last -> last)
         .collect().last()

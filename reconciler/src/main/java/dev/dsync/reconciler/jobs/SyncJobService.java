@@ -254,6 +254,11 @@ public class SyncJobService {
 
   /** As {@link #applyPage(DirectoryTx, String)}, with at most {@code size} changes (1: to find a change that cannot apply). */
   public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size) {
+    return applyPage(tx, jobId, size, new long[1]);
+  }
+
+  /** As {@link #applyPage(DirectoryTx, String, int)}; {@code firstTried[0]} gets the id of the page's first staged row. */
+  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, long[] firstTried) {
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
         return Uni.createFrom().item(true);
@@ -261,7 +266,11 @@ public class SyncJobService {
       Counters counters = new Counters();
       tx.counters = counters;
       long[] after = {0L};
+      firstTried[0] = 0L;
       return page(tx, jobId, after, size, (staged, change) -> {
+            if (firstTried[0] == 0L) {
+              firstTried[0] = staged.id;
+            }
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
@@ -283,10 +292,17 @@ public class SyncJobService {
   /** The changes a job would make, counted per action; a complete sync also stages deletions of what it did not see. */
   private Uni<Map<ThresholdAction, Long>> plan(DirectoryTx tx, String jobId, boolean complete) {
     Map<ThresholdAction, Long> counts = new EnumMap<>(ThresholdAction.class);
+    // A group's membership arrives in several changes (a listing's pages, a large delta split in
+    // parts): one group updated counts once.
+    java.util.Set<String> groupsUpdated = new java.util.HashSet<>();
     Uni<Void> unseen = complete ? stageUnseen(tx, jobId) : Uni.createFrom().voidItem();
     return unseen
         .chain(() -> forEachStaged(tx, jobId, (staged, change) -> classify(tx, change)
             .invoke(action -> {
+              if (action == ThresholdAction.UPDATED && change != null && change.type() == EventType.SOURCE_GROUP_MEMBERSHIP_CHANGED
+                  && !groupsUpdated.add(change.data(dev.dsync.events.source.GroupMembershipChanged.class).groupId())) {
+                return;
+              }
               if (action != null) {
                 counts.merge(action, 1L, Long::sum);
               }
@@ -433,25 +449,28 @@ public class SyncJobService {
   }
 
   /**
-   * Takes the job's next staged change out as one that can never apply: kept in failed_event, like
-   * a pushed change that cannot apply, and counted failed, so the rest of the job (and the directory)
-   * goes on instead of retrying it forever.
+   * Takes staged change {@code stagedId} of the job out as one that can never apply: kept in
+   * failed_event, like a pushed change that cannot apply, and counted failed, so the rest of the job
+   * (and the directory) goes on instead of retrying it forever. False if the row is gone already
+   * (another applier of the job got to it).
    */
-  public Uni<Void> failNextStaged(DirectoryTx tx, String jobId, String reason) {
+  public Uni<Boolean> failStaged(DirectoryTx tx, String jobId, long stagedId, String reason) {
     return tx.store
-        .query("delete from staged_change where id = (select min(id) from staged_change where job_id = $1) returning event_id, type, payload", jobId)
+        .query("delete from staged_change where job_id = $1 and id = $2 returning event_id, type, resource_id, payload", jobId, stagedId)
         .chain(rows -> {
           if (!rows.iterator().hasNext()) {
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(false);
           }
           var r = rows.iterator().next();
-          Log.warnf("sync job %s: staged change %s (%s) cannot be applied: %s", jobId, r.getUUID(0), r.getString(1), reason);
+          String why = r.getString(1).startsWith("dsync.reconciler.unseen.") ? reason + " (resource " + r.getString(2) + ")" : reason;
+          Log.warnf("sync job %s: staged change %s (%s) cannot be applied: %s", jobId, r.getUUID(0), r.getString(1), why);
           Counters failed = new Counters();
           failed.add(Outcome.FAILED);
           return tx.store
               .query("insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload) values ($1, $2, $3, $4, $5, $6)"
-                  + " on conflict do nothing", r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), reason, r.getString(2))
-              .chain(() -> addCounters(tx, jobId, failed));
+                  + " on conflict do nothing", r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), why, r.getString(3))
+              .chain(() -> addCounters(tx, jobId, failed))
+              .replaceWith(true);
         });
   }
 

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.dsync.devstack.DevstackTestResource;
+import dev.dsync.events.EventType;
 import dev.dsync.events.source.MemberRef;
 import dev.dsync.events.source.SyncMode;
+import dev.dsync.events.source.UserUpserted;
 import dev.dsync.reconciler.IdentityProbe;
 import dev.dsync.reconciler.Source;
 import dev.dsync.reconciler.Tokens;
@@ -19,8 +21,10 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.vertx.VertxContextSupport;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -34,6 +38,7 @@ class JobPagesTest {
   @Inject HaltingJobPageCheckpoint halt;
   @Inject SourceChangesConsumer consumer;
   @Inject Reconciler reconciler;
+  @Inject io.vertx.mutiny.sqlclient.Pool pool;
 
   @Test
   void a_crash_between_pages_resumes_after_the_last_committed_page_and_the_directory_waits_for_the_job() {
@@ -114,31 +119,36 @@ class JobPagesTest {
   }
 
   @Test
-  void a_change_that_cannot_apply_is_counted_failed_and_the_rest_of_the_job_and_the_directory_go_on() {
+  void changes_that_cannot_apply_are_counted_failed_and_the_rest_of_the_job_and_the_directory_go_on() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
       String job = UUID.randomUUID().toString();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 3; i++) {
+      src.upsertUser(Source.user("f0", "f0@x.test", "F", "0", "f0@x.test", true, null), job);
+      // Parses, but names no group: applying it fails (second in the first page of 4).
+      UUID noGroup = src.members(null, List.of(new MemberRef("f0", "User")), List.of(), job);
+      for (int i = 1; i < 5; i++) {
         src.upsertUser(Source.user("f" + i, "f" + i + "@x.test", "F", "" + i, "f" + i + "@x.test", true, null), job);
       }
-      // Parses, but names no group: it can never be applied.
-      src.members(null, List.of(new MemberRef("f0", "User")), List.of(), job);
-      for (int i = 3; i < 6; i++) {
-        src.upsertUser(Source.user("f" + i, "f" + i + "@x.test", "F", "" + i, "f" + i + "@x.test", true, null), job);
-      }
+      // Parses, but has no resource: already planning it fails (counted as no action there).
+      UUID noResource = src.send(EventType.SOURCE_USER_UPSERTED, new UserUpserted("nores", null, 1, Instant.now(), null, List.of(), null, job));
+      src.upsertUser(Source.user("f5", "f5@x.test", "F", "5", "f5@x.test", true, null), job);
       src.jobCompleted(job, SyncMode.COMPLETE);
       src.upsertUser(Source.user("after", "after@x.test", "A", "A", "after@x.test", true, null), null);
 
       await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
       JsonPath done = job(token, job);
       assertThat(done.getLong("counters.created")).isEqualTo(6);
-      assertThat(done.getLong("counters.failed")).isEqualTo(1);
+      assertThat(done.getLong("counters.failed")).isEqualTo(2);
       await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 7);
       var events = probe.events(src.directory);
       assertThat(events).hasSize(7);
       assertThat(events.get(6).data().path("user").path("userName").asText()).isEqualTo("after@x.test");
+      List<String> failed = pool.preparedQuery("select event_id::text from failed_event where directory_id = $1 order by event_id")
+          .execute(Tuple.of(src.directory)).await().atMost(Duration.ofSeconds(5))
+          .stream().map(r -> r.getString(0)).toList();
+      assertThat(failed).containsExactlyInAnyOrder(noGroup.toString(), noResource.toString());
     }
   }
 
