@@ -200,7 +200,7 @@ public class Outbox {
     if (message.isTombstone()) {
       return null;
     }
-    String json = EventJson.write(message.data());
+    String json = message.data() instanceof JsonText text ? text.json() : EventJson.write(message.data());
     // A char is at most 3 UTF-8 bytes: only a long text needs counting.
     if (json.length() > limit / 3) {
       int bytes = json.getBytes(StandardCharsets.UTF_8).length;

@@ -47,7 +47,10 @@ public final class DirectoryTx {
     return sequence;
   }
 
-  public void emit(OutboxMessage message) {
+  public void emit(OutboxMessage event) {
+    // Written now: until the append at the end of the batch or page, the text is all that is kept
+    // (the data's object graph died young instead of being copied by every young collection).
+    OutboxMessage message = event.written();
     if (message.type() == EventType.IDENTITY_STATE) {
       // A compacted topic keeps only an entity's last state: within one append, earlier states of
       // the same entity (a user created, then added to groups) are dropped rather than published.
