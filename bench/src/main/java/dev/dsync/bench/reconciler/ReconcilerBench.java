@@ -308,6 +308,9 @@ public final class ReconcilerBench {
       facts.put("push", Map.of("directory", push, "events", n, "rate", rate, "actualRate", pushActual, "identityEvents", reader.count(push)));
       double p50 = lat.percentileMillis(50);
       double p99 = lat.percentileMillis(99);
+      long first = reader.windows.isEmpty() ? 0 : reader.windows.keySet().iterator().next();
+      reader.windows.forEach((w, l) -> System.out.printf(Locale.ROOT, "push %3d-%3d s: p50 %5.1f ms, p99 %6.1f ms, max %6.1f ms (%d)%n",
+          (w - first) * 5, (w - first + 1) * 5, l.percentileMillis(50), l.percentileMillis(99), l.percentileMillis(100), l.count()));
       results.add(new Result("push " + rate + "/s (" + lat.count() + "/" + n + " seen)", "p50 source published -> identity published", p50, "ms", "", true));
       results.add(new Result("push " + rate + "/s", "p99 source published -> identity published", p99, "ms", "< 100", p99 < 100 && lat.count() == n));
       results.add(new Result("push " + rate + "/s", "max source published -> identity published", lat.percentileMillis(100), "ms", "", true));
@@ -414,6 +417,8 @@ public final class ReconcilerBench {
     final Map<String, Long> sent = new ConcurrentHashMap<>();
     final Latencies latencies = new Latencies();
     final Latencies receivedLatencies = new Latencies();
+    /** Push latencies by 5-second window of the send time: whether the tail sits at the start (right after the sync) or throughout. */
+    final Map<Long, Latencies> windows = new java.util.concurrent.ConcurrentSkipListMap<>();
     private volatile boolean running = true;
     private Thread thread;
 
@@ -464,6 +469,7 @@ public final class ReconcilerBench {
               Long t0 = sent.get(userName);
               if (t0 != null) {
                 latencies.add(Math.max(0, r.timestamp() * 1000 - t0));
+                windows.computeIfAbsent(t0 / 5_000_000, k -> new Latencies()).add(Math.max(0, r.timestamp() * 1000 - t0));
                 receivedLatencies.add(Math.max(0, nowMicros() - t0));
               }
             } catch (IOException e) {
