@@ -52,13 +52,13 @@ final class MemberStatement {
           return false;
         }
         members++;
-        bytes += 30 + 3L * String.valueOf(op.filter().getComparisonValue()).length();
+        bytes += GroupMembershipChanged.estimatedBytes(String.valueOf(op.filter().getComparisonValue()), null);
       } else if (op.values().isEmpty()) {
         return false;
       } else {
         members += op.values().size();
         for (Member m : op.values()) {
-          bytes += 30 + 3L * ((m.value() == null ? 0 : m.value().length()) + (m.type() == null ? 0 : m.type().length()));
+          bytes += GroupMembershipChanged.estimatedBytes(m.value(), m.type());
         }
       }
     }

@@ -467,8 +467,7 @@ public class SyncJobService {
           Counters failed = new Counters();
           failed.add(Outcome.FAILED);
           return tx.store
-              .query("insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload) values ($1, $2, $3, $4, $5, $6)"
-                  + " on conflict do nothing", r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), why, r.getString(3))
+              .query(Reconciler.INSERT_FAILED_EVENT, r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), why, r.getString(3))
               .chain(() -> addCounters(tx, jobId, failed))
               .replaceWith(true);
         });

@@ -241,14 +241,16 @@ public class Reconciler {
                     first ->
                         !first
                             ? Uni.createFrom().voidItem()
-                            : conn.preparedQuery(
-                                    "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload)"
-                                        + " values ($1, $2, $3, $4, $5, $6) on conflict do nothing")
+                            : conn.preparedQuery(INSERT_FAILED_EVENT)
                                 .execute(Tuple.from(new Object[] {
                                   r.eventId(), r.tenantId(), r.directoryId(), r.type(), String.valueOf(failure.getMessage()),
                                   r.change() != null ? r.change().json() : r.raw()}))
                                 .replaceWithVoid()));
   }
+
+  /** Keeps a change that can never apply: event id, tenant, directory, type, reason, payload. */
+  public static final String INSERT_FAILED_EVENT =
+      "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload) values ($1, $2, $3, $4, $5, $6) on conflict do nothing";
 
   /** Failures that retrying cannot fix: the change itself is wrong. Anything else (database, broker) is retried. */
   public static boolean poison(Throwable f) {
