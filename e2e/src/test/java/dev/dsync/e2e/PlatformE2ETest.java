@@ -300,10 +300,21 @@ class PlatformE2ETest {
       }
       return false;
     });
+    // The scheduler may run an incremental of its own next to the one asked for: across all the
+    // incrementals, the rename is carried exactly once and nothing else is.
     JsonNode jobs = awaitJson(http, admin, url(8085) + "/api/v1/connections/" + directoryId + "/jobs",
-        list -> list.size() >= 2 && list.path(0).path("status").asText().equals("COMPLETED"));
-    assertThat(jobs.path(0).path("mode").asText()).isEqualToIgnoringCase("incremental");
-    assertThat(jobs.path(0).path("counters").path("usersUpserted").asLong()).as("only the renamed user: " + jobs.path(0)).isEqualTo(1);
+        list -> list.size() >= 2 && list.path(0).path("status").asText().equals("COMPLETED") && incrementalUpserts(list) >= 1);
+    assertThat(incrementalUpserts(jobs)).as("only the renamed user: " + jobs).isEqualTo(1);
+  }
+
+  private static long incrementalUpserts(JsonNode jobs) {
+    long upserts = 0;
+    for (JsonNode job : jobs) {
+      if ("incremental".equalsIgnoreCase(job.path("mode").asText())) {
+        upserts += job.path("counters").path("usersUpserted").asLong();
+      }
+    }
+    return upserts;
   }
 
   /** Queues a sync; a 409 means the scheduler already queued the connection's first run, which serves as well. */
