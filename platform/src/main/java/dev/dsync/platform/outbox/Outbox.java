@@ -107,7 +107,10 @@ public class Outbox {
         .replaceWith(message.id());
   }
 
-  /** Appends several events in order through a Vert.x SQL connection inside a transaction. */
+  /**
+   * Appends several events in order through a Vert.x SQL connection inside a transaction; a list of
+   * {@value #BATCH_MIN} or more is written as batch rows (see {@link OutboxBatch}).
+   */
   public Uni<Void> appendAll(SqlClient tx, List<OutboxMessage> messages) {
     if (messages.isEmpty()) {
       return Uni.createFrom().voidItem();
@@ -116,6 +119,9 @@ public class Outbox {
   }
 
   private Uni<Void> appendAllNow(SqlClient tx, List<OutboxMessage> messages) {
+    if (messages.size() >= BATCH_MIN) {
+      return appendBatched(tx, messages);
+    }
     // One statement: the rows leave unnest in list order, so seq (the column default) follows it.
     int n = messages.size();
     UUID[] ids = new UUID[n];
@@ -135,6 +141,90 @@ public class Outbox {
     return tx.preparedQuery(INSERT_UNNEST)
         .execute(Tuple.from(new Object[] {ids, topics, keys, types, payloads, subjects, tenants, directories, config.source(), traceparent()}))
         .replaceWithVoid();
+  }
+
+  /** Lists at least this long are appended as batch rows. */
+  static final int BATCH_MIN = 8;
+  /** Most events in one batch row: a relay claim cuts at whole rows, so a batch may overshoot it by this much. */
+  static final int BATCH_MAX_EVENTS = 256;
+  /** A batch row is cut before an event that starts past this many characters of it. */
+  static final int BATCH_MAX_CHARS = 512 * 1024;
+
+  private static final String BUCKETS_OF =
+      "select (hashtext(k) & 2147483647) % " + BUCKETS + " from unnest($1::text[]) with ordinality as u(k, ord) order by ord";
+
+  // seq (the column default) follows unnest's order: a bucket's batch rows keep the list's order.
+  private static final String INSERT_BATCHES =
+      "insert into outbox_event (id, aggregatetype, aggregateid, type, topic, source, tenant_id, directory_id, traceparent, bucket,"
+          + " batch_size, batch)"
+          + " select u.id, 'batch', u.key, 'dsync.outbox.batch', u.topic, $7, u.tenant, u.directory, $8, u.bucket, u.size, u.batch"
+          + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $9::int[], $10::text[]) with ordinality"
+          + " as u(id, key, topic, tenant, bucket, batch, size, directory, ord) order by u.ord";
+
+  /**
+   * A long list as batch rows: its events grouped by bucket (PostgreSQL's hash, the one a plain
+   * row's bucket comes from, so a key's events stay in one bucket whichever way they were
+   * appended), cut by count and size, each row's events in the list's order, compressed here.
+   */
+  private Uni<Void> appendBatched(SqlClient tx, List<OutboxMessage> messages) {
+    // Payloads first: one refused as too large fails the append before anything is asked of PostgreSQL.
+    List<String> payloads = new ArrayList<>(messages.size());
+    for (OutboxMessage m : messages) {
+      payloads.add(payload(m));
+    }
+    java.util.Map<String, Integer> bucketOf = new java.util.LinkedHashMap<>();
+    messages.forEach(m -> bucketOf.put(m.key(), null));
+    String[] keys = bucketOf.keySet().toArray(String[]::new);
+    return tx.preparedQuery(BUCKETS_OF).execute(Tuple.of(keys)).chain(rows -> {
+      int k = 0;
+      for (io.vertx.mutiny.sqlclient.Row row : rows) {
+        bucketOf.put(keys[k++], row.getInteger(0));
+      }
+      return tx.preparedQuery(INSERT_BATCHES).execute(batches(messages, payloads, bucketOf)).replaceWithVoid();
+    });
+  }
+
+  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, java.util.Map<String, Integer> bucketOf) {
+    List<List<Integer>> byBucket = new ArrayList<>();
+    for (int b = 0; b < BUCKETS; b++) {
+      byBucket.add(new ArrayList<>());
+    }
+    for (int i = 0; i < messages.size(); i++) {
+      byBucket.get(bucketOf.get(messages.get(i).key())).add(i);
+    }
+    List<UUID> ids = new ArrayList<>();
+    // A batch row's key, topic, tenant and directory are its first event's (for a reader of the table).
+    List<String> keys = new ArrayList<>(), topics = new ArrayList<>(), tenants = new ArrayList<>(), directories = new ArrayList<>();
+    List<Integer> buckets = new ArrayList<>(), sizes = new ArrayList<>();
+    List<io.vertx.core.buffer.Buffer> batches = new ArrayList<>();
+    for (int b = 0; b < BUCKETS; b++) {
+      List<Integer> members = byBucket.get(b);
+      int i = 0;
+      while (i < members.size()) {
+        OutboxMessage first = messages.get(members.get(i));
+        StringBuilder text = new StringBuilder();
+        int count = 0;
+        while (i < members.size() && count < BATCH_MAX_EVENTS && (count == 0 || text.length() < BATCH_MAX_CHARS)) {
+          int at = members.get(i++);
+          OutboxMessage m = messages.get(at);
+          OutboxBatch.append(text, new OutboxBatch.Entry(
+              m.id(), m.type().type(), m.type().topic().topicName(), m.key(), m.subject(), m.tenantId(), m.directoryId(), payloads.get(at)));
+          count++;
+        }
+        ids.add(UUID.randomUUID());
+        keys.add(first.key());
+        topics.add(first.type().topic().topicName());
+        tenants.add(first.tenantId());
+        directories.add(first.directoryId());
+        buckets.add(b);
+        batches.add(io.vertx.core.buffer.Buffer.buffer(OutboxBatch.compress(text)));
+        sizes.add(count);
+      }
+    }
+    return Tuple.from(new Object[] {
+        ids.toArray(UUID[]::new), keys.toArray(String[]::new), topics.toArray(String[]::new), tenants.toArray(String[]::new),
+        buckets.toArray(Integer[]::new), batches.toArray(io.vertx.core.buffer.Buffer[]::new), config.source(), traceparent(),
+        sizes.toArray(Integer[]::new), directories.toArray(String[]::new)});
   }
 
   /**

@@ -63,14 +63,17 @@ public class OutboxRelay {
   // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
   // Buckets are visited one after another, each claim starting at the next one (fairness), until
   // $1 rows are picked: no bucket is read further than the batch needs.
+  // A batch row counts as its batch_size events: rows are taken, in the order visited, while the
+  // events before them number fewer than $1 (a claim may go past $1 by a batch less one).
   private static final String CLAIM =
-      "with picked as (select p.id from (select b from unnest($2::int[]) as b order by (b + $3::int) % "
+      "with picked as (select p.id, p.seq, p.n, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
-          + ") o, lateral (select id from outbox_event"
-          + "   where published_at is null and bucket = o.b order by seq limit $1) p limit $1)"
+          + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select id, seq, coalesce(batch_size, 1) as n from outbox_event"
+          + "   where published_at is null and bucket = o.b order by seq limit $1) p limit $1),"
+          + " taken as (select id from (select id, sum(n) over (order by pos, seq) - n as before from picked) w where before < $1)"
           + " select id, type, payload, topic, aggregateid, source, subject, tenant_id, directory_id, traceparent,"
-          + " \"timestamp\", seq from outbox_event"
-          + " where id = any(array(select id from picked)) and published_at is null order by seq";
+          + " \"timestamp\", seq, batch_size, batch from outbox_event"
+          + " where id = any(array(select id from taken)) and published_at is null order by seq";
 
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
@@ -156,10 +159,12 @@ public class OutboxRelay {
    * The rows one claim may take: all loops' batches in flight must fit the emitter's buffer, or the
    * surplus fails the whole batch, which is then claimed and sent again, over and over (seen with 4
    * loops of 2,000: a 404,000-row drain published 1.1 million records). Half the buffer, because a
-   * failed batch's records may still sit in it when the batch is claimed again.
+   * failed batch's records may still sit in it when the batch is claimed again, less the most a
+   * batch row can take a claim past its size.
    */
   static int batchSize(int configured, int loops) {
-    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops));
+    // A claim may take a batch row whose events go past the batch size by all but one.
+    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops - (Outbox.BATCH_MAX_EVENTS - 1)));
   }
 
   /** Starts listening and draining; idempotent. */
@@ -290,10 +295,16 @@ public class OutboxRelay {
                           if (claimed.isEmpty()) {
                             return Uni.createFrom().item(0);
                           }
-                          return publish(claimed)
+                          List<UUID> ids = new ArrayList<>(claimed.size());
+                          List<Message<String>> messages = new ArrayList<>(claimed.size());
+                          for (Row row : claimed) {
+                            ids.add(row.getUUID("id"));
+                            messages.addAll(toMessages(row));
+                          }
+                          return publish(messages)
                               .invoke(() -> at[2] = System.nanoTime())
-                              .chain(ids -> mark(conn, ids))
-                              .replaceWith(claimed.size());
+                              .chain(() -> mark(conn, ids, messages.size()))
+                              .replaceWith(messages.size());
                         }))
         .invoke(count -> {
           if (count > 0 && Log.isDebugEnabled()) {
@@ -304,51 +315,68 @@ public class OutboxRelay {
         });
   }
 
-  private Uni<List<UUID>> publish(List<Row> rows) {
-    List<Uni<Void>> acks = new ArrayList<>(rows.size());
-    List<UUID> ids = new ArrayList<>(rows.size());
-    for (Row row : rows) {
-      ids.add(row.getUUID("id"));
+  private Uni<Void> publish(List<Message<String>> messages) {
+    List<Uni<Void>> acks = new ArrayList<>(messages.size());
+    for (Message<String> message : messages) {
       // Subscribing now, in row order, hands the records to the producer in that order.
-      acks.add(emitter.sendMessage(toMessage(row)).memoize().indefinitely());
+      acks.add(emitter.sendMessage(message).memoize().indefinitely());
     }
     acks.forEach(a -> a.subscribe().with(ok -> {}, failure -> {}));
-    return Uni.join().all(acks).andFailFast().replaceWith(ids);
+    return Uni.join().all(acks).andFailFast().replaceWithVoid();
   }
 
-  private Uni<Void> mark(SqlConnection conn, List<UUID> ids) {
+  private Uni<Void> mark(SqlConnection conn, List<UUID> ids, int events) {
     for (RelayCheckpoint checkpoint : checkpoints) {
       checkpoint.published(ids);
     }
     return conn.preparedQuery(config.retention().isZero() ? DELETE_PUBLISHED : MARK)
         .execute(Tuple.of(ids.toArray(UUID[]::new)))
-        .invoke(() -> published.increment(ids.size()))
+        .invoke(() -> published.increment(events))
         .replaceWithVoid();
   }
 
-  private Message<String> toMessage(Row row) {
-    String tenant = row.getString("tenant_id");
-    String directory = row.getString("directory_id");
+  /** The records of a row: its one event, or a batch row's events in order. */
+  private List<Message<String>> toMessages(Row row) {
+    Integer batchSize = row.getInteger("batch_size");
     OffsetDateTime time = row.getOffsetDateTime("timestamp");
+    String source = row.getString("source");
+    String traceparent = row.getString("traceparent");
+    if (batchSize == null) {
+      return List.of(toMessage(new OutboxBatch.Entry(row.getUUID("id"), row.getString("type"), row.getString("topic"),
+          row.getString("aggregateid"), row.getString("subject"), row.getString("tenant_id"), row.getString("directory_id"),
+          row.getString("payload")), source, time, traceparent));
+    }
+    List<OutboxBatch.Entry> entries = OutboxBatch.decompress(row.getBuffer("batch").getBytes());
+    if (entries.size() != batchSize) {
+      throw new IllegalStateException("outbox batch row " + row.getUUID("id") + " holds " + entries.size() + " events, not " + batchSize);
+    }
+    List<Message<String>> messages = new ArrayList<>(entries.size());
+    for (OutboxBatch.Entry entry : entries) {
+      messages.add(toMessage(entry, source, time, traceparent));
+    }
+    return messages;
+  }
+
+  private Message<String> toMessage(OutboxBatch.Entry e, String source, OffsetDateTime time, String traceparent) {
+    String directory = e.directoryId();
     var ce =
         OutgoingCloudEventMetadata.<String>builder()
-            .withId(row.getUUID("id").toString())
-            .withType(row.getString("type"))
-            .withSource(URI.create(row.getString("source")))
-            .withSubject(row.getString("subject"))
+            .withId(e.id().toString())
+            .withType(e.type())
+            .withSource(URI.create(source))
+            .withSubject(e.subject())
             .withTimestamp(time.toZonedDateTime())
             .withDataContentType("application/json")
-            .withExtension("tenantid", tenant)
+            .withExtension("tenantid", e.tenantId())
             .withExtension("directoryid", directory == null ? "" : directory)
             .build();
     var kafka =
         OutgoingKafkaRecordMetadata.<String>builder()
-            .withTopic(row.getString("topic"))
-            .withKey(row.getString("aggregateid"))
+            .withTopic(e.topic())
+            .withKey(e.key())
             .build();
     // A null payload (tombstone) goes out as a null record value; the key and headers stay.
-    Message<String> message = Message.<String>of(row.getString("payload")).addMetadata(ce).addMetadata(kafka);
-    String traceparent = row.getString("traceparent");
+    Message<String> message = Message.<String>of(e.payload()).addMetadata(ce).addMetadata(kafka);
     if (traceparent != null) {
       Context parent =
           W3CTraceContextPropagator.getInstance()

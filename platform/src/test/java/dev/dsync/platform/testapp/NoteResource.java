@@ -20,6 +20,8 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.DefaultValue;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -96,12 +98,17 @@ public class NoteResource {
   @POST
   @Path("/appended-sql/{count}")
   @ResponseStatus(201)
-  public Uni<Void> appendManySql(@PathParam("count") int count) {
-    List<OutboxMessage> messages = bulk(count);
+  public Uni<Void> appendManySql(@PathParam("count") int count, @QueryParam("keys") @DefaultValue("1") int keys) {
+    List<OutboxMessage> messages = bulk(count, keys);
     return pool.withTransaction(conn -> outbox.appendAll(conn, messages));
   }
 
   private List<OutboxMessage> bulk(int count) {
+    return bulk(count, 1);
+  }
+
+  /** Audit events spread round-robin over {@code keys} Kafka keys (the tenant's id, then "tenant/k"). */
+  private List<OutboxMessage> bulk(int count, int keys) {
     if (count < 1 || count > 1000) {
       throw ProblemException.invalid(List.of(new dev.dsync.platform.errors.Problem.FieldError("count", "must be between 1 and 1000")));
     }
@@ -112,7 +119,8 @@ public class NoteResource {
         messages.add(OutboxMessage.tombstone(EventType.IDENTITY_STATE, tenant.tenantId() + ":" + key, tenant.tenantId(), null, key));
       }
       AuditRecord audit = new AuditRecord(tenant.actor(), "note.bulk", "note", key, AuditRecord.Outcome.SUCCESS, Instant.now(), Map.of("i", i));
-      messages.add(OutboxMessage.of(EventType.AUDIT_RECORD, tenant.tenantId(), tenant.tenantId(), null, key, audit));
+      String kafkaKey = i % keys == 0 ? tenant.tenantId() : tenant.tenantId() + "/" + (i % keys);
+      messages.add(OutboxMessage.of(EventType.AUDIT_RECORD, kafkaKey, tenant.tenantId(), null, key, audit));
     }
     return messages;
   }
