@@ -14,6 +14,7 @@ import dev.dsync.events.source.SyncMode;
 import dev.dsync.events.source.UserDeleted;
 import dev.dsync.events.source.UserUpserted;
 import dev.dsync.platform.outbox.Outbox;
+import dev.dsync.platform.outbox.OutboxConfig;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.poller.PollerConfig;
 import dev.dsync.poller.connections.Connection;
@@ -73,8 +74,11 @@ public class SyncEngine {
   private final ConnectionService connections;
   private final Connectors connectors;
   private final PollerConfig config;
+  /** Most JSON a resource may have in an upsert event: the outbox's limit less room for the rest of the event. */
+  private final int maxResourceBytes;
 
-  public SyncEngine(Pool pool, Outbox outbox, ConnectionService connections, Connectors connectors, PollerConfig config) {
+  public SyncEngine(Pool pool, Outbox outbox, ConnectionService connections, Connectors connectors, PollerConfig config, OutboxConfig outboxConfig) {
+    this.maxResourceBytes = Math.max(outboxConfig.maxPayloadBytes() / 2, outboxConfig.maxPayloadBytes() - 16_384);
     this.pool = pool;
     this.outbox = outbox;
     this.connections = connections;
@@ -251,6 +255,21 @@ public class SyncEngine {
         .replaceWith(out);
   }
 
+  /**
+   * The resource as it is stored and sent: with its largest attributes dropped if it would not fit
+   * an event (counted, and logged with what was dropped), so one oversized user does not fail every
+   * job. The trimmed form is also the snapshot the next listing is compared with.
+   */
+  private ObjectNode fitted(Run run, String resourceId, ObjectNode resource, Map<String, Long> counters) {
+    List<String> dropped = Scim.fit(resource, maxResourceBytes);
+    if (!dropped.isEmpty()) {
+      counters.merge("attributesDropped", (long) dropped.size(), Long::sum);
+      Log.warnf("job %s of connection %s: resource %s is over %d bytes of JSON; dropped %s", run.job.id(), run.job.connectionId(), resourceId,
+          maxResourceBytes, dropped);
+    }
+    return resource;
+  }
+
   private Uni<List<OutboxMessage>> apply(SqlClient tx, Run run, List<SourceChange> changes, Map<String, Entry> users, Map<String, Entry> groups,
       Map<String, Map<String, String>> members, Map<String, Long> counters) {
     UUID job = run.job.id();
@@ -273,7 +292,8 @@ public class SyncEngine {
         if (c instanceof SourceChange.UserSeen u) {
           Entry prev = users.get(u.id());
           ObjectNode before = prev == null || prev.deleted() ? null : prev.resource();
-          ObjectNode after = u.partial() && before != null ? Scim.merge(before, u.resource()) : Scim.prune(u.resource().deepCopy());
+          ObjectNode after = fitted(run, u.id(), u.partial() && before != null ? Scim.merge(before, u.resource()) : Scim.prune(u.resource().deepCopy()),
+              counters);
           if (before != null && before.equals(after)) {
             seenUsers.add(u.id());
             counters.merge("unchanged", 1L, Long::sum);
@@ -298,7 +318,8 @@ public class SyncEngine {
         } else if (c instanceof SourceChange.GroupSeen g) {
           Entry prev = groups.get(g.id());
           ObjectNode before = prev == null || prev.deleted() ? null : prev.resource();
-          ObjectNode after = g.partial() && before != null ? Scim.merge(before, g.resource()) : Scim.prune(g.resource().deepCopy());
+          ObjectNode after = fitted(run, g.id(), g.partial() && before != null ? Scim.merge(before, g.resource()) : Scim.prune(g.resource().deepCopy()),
+              counters);
           if (before != null && before.equals(after)) {
             seenGroups.add(g.id());
             counters.merge("unchanged", 1L, Long::sum);

@@ -21,6 +21,66 @@ public final class Scim {
 
   private Scim() {}
 
+  /** What {@link #fit} never drops: a resource's identity and what correlation and the defaults map. */
+  private static final java.util.Set<String> KEPT =
+      java.util.Set.of("schemas", "id", "externalId", "userName", "name", "displayName", "emails", "active", "members");
+
+  /**
+   * Shrinks {@code resource} (in place) to at most {@code maxBytes} of JSON by dropping its largest
+   * attributes first (a top-level one, or one inside an extension object), never those in
+   * {@link #KEPT}. A directory attribute can be far larger than an event may be (a base64 photo in
+   * LDAP's thumbnailPhoto or Okta's profile): without this, the one user holding it failed every
+   * sync job of its connection. Answers the paths dropped, in order (none if it fit); the resource
+   * may still be too large if only kept attributes are left.
+   */
+  public static List<String> fit(ObjectNode resource, int maxBytes) {
+    List<String> dropped = new ArrayList<>();
+    int size = bytes(resource);
+    while (size > maxBytes) {
+      ObjectNode largestIn = null;
+      String largestName = null;
+      String largestPath = null;
+      int largest = -1;
+      for (Iterator<Map.Entry<String, JsonNode>> it = resource.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> f = it.next();
+        if (KEPT.contains(f.getKey())) {
+          continue;
+        }
+        // An object (an extension) is dropped an attribute at a time, never whole.
+        List<Object[]> candidates = new ArrayList<>();
+        if (f.getValue() instanceof ObjectNode extension) {
+          extension.fields().forEachRemaining(e -> candidates.add(new Object[] {extension, e.getKey(), f.getKey() + "." + e.getKey(), e.getValue()}));
+        } else {
+          candidates.add(new Object[] {resource, f.getKey(), f.getKey(), f.getValue()});
+        }
+        for (Object[] c : candidates) {
+          int b = bytes((JsonNode) c[3]);
+          if (b > largest) {
+            largest = b;
+            largestIn = (ObjectNode) c[0];
+            largestName = (String) c[1];
+            largestPath = (String) c[2];
+          }
+        }
+      }
+      if (largestIn == null) {
+        break;
+      }
+      largestIn.remove(largestName);
+      dropped.add(largestPath);
+      size = bytes(resource);
+    }
+    return dropped;
+  }
+
+  private static int bytes(JsonNode node) {
+    try {
+      return dev.dsync.events.EventJson.mapper().writeValueAsBytes(node).length;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A user resource skeleton with its schemas, id and externalId (the source's immutable id). */
   public static ObjectNode user(String id) {
     ObjectNode n = F.objectNode();

@@ -243,4 +243,32 @@ class ScimPullSyncTest {
         .post("/api/v1/connections").then().statusCode(400)
         .body("errors.field", equalTo(List.of("settings.baseUrl", "credentials.token", "settings.pageSize")));
   }
+  @Test
+  void a_user_too_large_for_an_event_is_sent_without_its_largest_attribute_and_the_job_completes() {
+    String token = "scim-" + UUID.randomUUID();
+    try (FakeScimServer scim = directory(token, 3)) {
+      // A base64 photo of 1.2 MB in an extension: more than an event (and a Kafka record) may hold.
+      scim.updateUser("u001", FakeScimServer.ACME, Map.of("badge", "B-u001", "photo", "A".repeat(1_200_000)));
+      String tenant = Admin.newTenant();
+      String conn = Admin.createConnection(tenant, connectionBody(scim.baseUrl(), token, 10));
+
+      String job1 = Admin.sync(tenant, conn, "complete");
+      assertThat(Admin.awaitJob(tenant, conn, job1)).isEqualTo("COMPLETED");
+      List<Seen> first = awaitEvents(conn, job1, 9);
+      assertThat(count(first, "dsync.source.user.upserted")).isEqualTo(3);
+      Seen u1 = first.stream().filter(e -> e.type().equals("dsync.source.user.upserted") && e.subject().equals("u001")).findFirst().orElseThrow();
+      var r = u1.data().path("resource");
+      assertThat(r.path(FakeScimServer.ACME).has("photo")).isFalse();
+      assertThat(r.path(FakeScimServer.ACME).path("badge").asText()).isEqualTo("B-u001");
+      assertThat(r.path("userName").asText()).isEqualTo("user1@example.com");
+      assertThat(r.path(FakeScimServer.ENTERPRISE).path("department").asText()).isEqualTo("R&D");
+      assertThat(((Number) counters(tenant, conn, job1).get("attributesDropped")).intValue()).isEqualTo(1);
+
+      // The trimmed form is what the next listing is compared with: nothing changed, nothing sent.
+      String job2 = Admin.sync(tenant, conn, "complete");
+      assertThat(Admin.awaitJob(tenant, conn, job2)).isEqualTo("COMPLETED");
+      List<Seen> second = awaitEvents(conn, job2, 2);
+      assertThat(count(second, "dsync.source.user.upserted")).isZero();
+    }
+  }
 }
