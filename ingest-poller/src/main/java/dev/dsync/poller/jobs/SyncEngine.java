@@ -260,9 +260,10 @@ public class SyncEngine {
    * an event (counted, and logged with what was dropped), so one oversized user does not fail every
    * job. The trimmed form is also the snapshot the next listing is compared with.
    */
-  private ObjectNode fitted(Run run, String resourceId, ObjectNode resource, Map<String, Long> counters) {
+  private ObjectNode fitted(Run run, String resourceId, ObjectNode resource, ObjectNode before, Map<String, Long> counters) {
     List<String> dropped = Scim.fit(resource, maxResourceBytes);
-    if (!dropped.isEmpty()) {
+    // Counted and logged when it is sent, not again at every listing that finds it unchanged.
+    if (!dropped.isEmpty() && !resource.equals(before)) {
       counters.merge("attributesDropped", (long) dropped.size(), Long::sum);
       Log.warnf("job %s of connection %s: resource %s is over %d bytes of JSON; dropped %s", run.job.id(), run.job.connectionId(), resourceId,
           maxResourceBytes, dropped);
@@ -293,7 +294,7 @@ public class SyncEngine {
           Entry prev = users.get(u.id());
           ObjectNode before = prev == null || prev.deleted() ? null : prev.resource();
           ObjectNode after = fitted(run, u.id(), u.partial() && before != null ? Scim.merge(before, u.resource()) : Scim.prune(u.resource().deepCopy()),
-              counters);
+              before, counters);
           if (before != null && before.equals(after)) {
             seenUsers.add(u.id());
             counters.merge("unchanged", 1L, Long::sum);
@@ -319,7 +320,7 @@ public class SyncEngine {
           Entry prev = groups.get(g.id());
           ObjectNode before = prev == null || prev.deleted() ? null : prev.resource();
           ObjectNode after = fitted(run, g.id(), g.partial() && before != null ? Scim.merge(before, g.resource()) : Scim.prune(g.resource().deepCopy()),
-              counters);
+              before, counters);
           if (before != null && before.equals(after)) {
             seenGroups.add(g.id());
             counters.merge("unchanged", 1L, Long::sum);

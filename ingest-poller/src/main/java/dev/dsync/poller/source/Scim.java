@@ -67,6 +67,9 @@ public final class Scim {
         break;
       }
       largestIn.remove(largestName);
+      if (largestIn != resource && largestIn.isEmpty()) {
+        resource.remove(largestPath.substring(0, largestPath.length() - largestName.length() - 1)); // no "urn:...": {} left behind
+      }
       dropped.add(largestPath);
       size = bytes(resource);
     }

@@ -44,4 +44,12 @@ class ScimFitTest {
     assertThat(Scim.fit(onlyKept, 100)).isEmpty();
     assertThat(onlyKept.path("userName").asText()).hasSize(2_000);
   }
+
+  @Test
+  void an_extension_left_empty_goes_with_its_last_attribute() {
+    ObjectNode u = Scim.user("u3");
+    u.putObject("urn:example:photo:2.0:User").put("photo", "P".repeat(5_000));
+    assertThat(Scim.fit(u, 1_000)).containsExactly("urn:example:photo:2.0:User.photo");
+    assertThat(u.has("urn:example:photo:2.0:User")).isFalse();
+  }
 }

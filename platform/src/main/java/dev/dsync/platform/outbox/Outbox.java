@@ -25,6 +25,14 @@ public class Outbox {
   /** Buckets rows are spread over by key; must match nothing else (it is not persisted config). */
   static final int BUCKETS = 16;
 
+  /**
+   * A batch row of key bucket b is stored with bucket {@code b + BATCH_BUCKETS}: a relay of an
+   * earlier version claims only buckets 0-15 and reads only {@code payload}, so during a rolling
+   * upgrade it would have published a batch row as one null record (a tombstone) and deleted it.
+   * The relay reads both of b's bucket values, in seq order, under b's lock.
+   */
+  static final int BATCH_BUCKETS = BUCKETS;
+
   private static final String INSERT =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
           + " subject, tenant_id, directory_id, traceparent, bucket)"
@@ -167,6 +175,8 @@ public class Outbox {
    * appended), cut by count and size, each row's events in the list's order, compressed here.
    */
   private Uni<Void> appendBatched(SqlClient tx, List<OutboxMessage> messages) {
+    // The caller's span, read now: after the first round trip the callback may run elsewhere.
+    String traceparent = traceparent();
     // Payloads first: one refused as too large fails the append before anything is asked of PostgreSQL.
     List<String> payloads = new ArrayList<>(messages.size());
     for (OutboxMessage m : messages) {
@@ -180,11 +190,11 @@ public class Outbox {
       for (io.vertx.mutiny.sqlclient.Row row : rows) {
         bucketOf.put(keys[k++], row.getInteger(0));
       }
-      return tx.preparedQuery(INSERT_BATCHES).execute(batches(messages, payloads, bucketOf)).replaceWithVoid();
+      return tx.preparedQuery(INSERT_BATCHES).execute(batches(messages, payloads, bucketOf, traceparent)).replaceWithVoid();
     });
   }
 
-  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, java.util.Map<String, Integer> bucketOf) {
+  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, java.util.Map<String, Integer> bucketOf, String traceparent) {
     List<List<Integer>> byBucket = new ArrayList<>();
     for (int b = 0; b < BUCKETS; b++) {
       byBucket.add(new ArrayList<>());
@@ -216,14 +226,14 @@ public class Outbox {
         topics.add(first.type().topic().topicName());
         tenants.add(first.tenantId());
         directories.add(first.directoryId());
-        buckets.add(b);
+        buckets.add(b + BATCH_BUCKETS);
         batches.add(io.vertx.core.buffer.Buffer.buffer(OutboxBatch.compress(text)));
         sizes.add(count);
       }
     }
     return Tuple.from(new Object[] {
         ids.toArray(UUID[]::new), keys.toArray(String[]::new), topics.toArray(String[]::new), tenants.toArray(String[]::new),
-        buckets.toArray(Integer[]::new), batches.toArray(io.vertx.core.buffer.Buffer[]::new), config.source(), traceparent(),
+        buckets.toArray(Integer[]::new), batches.toArray(io.vertx.core.buffer.Buffer[]::new), config.source(), traceparent,
         sizes.toArray(Integer[]::new), directories.toArray(String[]::new)});
   }
 

@@ -63,14 +63,20 @@ public class OutboxRelay {
   // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
   // Buckets are visited one after another, each claim starting at the next one (fairness), until
   // $1 rows are picked: no bucket is read further than the batch needs.
-  // A batch row counts as its batch_size events: rows are taken, in the order visited, while the
-  // events before them number fewer than $1 (a claim may go past $1 by a batch less one).
+  // A batch row counts as its batch_size events: rows are taken, in the order visited, while they
+  // fit in $1 events (the first row always: a batch row may hold more than a small batch size).
+  // A key bucket b's rows are its plain rows (bucket b) and its batch rows (bucket b + 16), merged
+  // by seq.
   private static final String CLAIM =
       "with picked as (select p.id, p.seq, p.n, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
-          + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select id, seq, coalesce(batch_size, 1) as n from outbox_event"
-          + "   where published_at is null and bucket = o.b order by seq limit $1) p limit $1),"
-          + " taken as (select id from (select id, sum(n) over (order by pos, seq) - n as before from picked) w where before < $1)"
+          + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select id, seq, n from ("
+          + "   (select id, seq, coalesce(batch_size, 1) as n from outbox_event where published_at is null and bucket = o.b order by seq limit $1)"
+          + "   union all (select id, seq, coalesce(batch_size, 1) as n from outbox_event where published_at is null and bucket = o.b + "
+          + Outbox.BATCH_BUCKETS
+          + "   order by seq limit $1)) both_kinds order by seq limit $1) p limit $1),"
+          + " taken as (select id from (select id, n, sum(n) over (order by pos, seq) - n as before from picked) w"
+          + "   where before = 0 or before + n <= $1)"
           + " select id, type, payload, topic, aggregateid, source, subject, tenant_id, directory_id, traceparent,"
           + " \"timestamp\", seq, batch_size, batch from outbox_event"
           + " where id = any(array(select id from taken)) and published_at is null order by seq";
@@ -159,12 +165,12 @@ public class OutboxRelay {
    * The rows one claim may take: all loops' batches in flight must fit the emitter's buffer, or the
    * surplus fails the whole batch, which is then claimed and sent again, over and over (seen with 4
    * loops of 2,000: a 404,000-row drain published 1.1 million records). Half the buffer, because a
-   * failed batch's records may still sit in it when the batch is claimed again, less the most a
-   * batch row can take a claim past its size.
+   * failed batch's records may still sit in it when the batch is claimed again.
    */
   static int batchSize(int configured, int loops) {
-    // A claim may take a batch row whose events go past the batch size by all but one.
-    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops - (Outbox.BATCH_MAX_EVENTS - 1)));
+    // A claim stays within it, except that its first row is taken whatever its size; with at most
+    // 16 loops that is still within the loop's share (a batch row holds at most 256 events).
+    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops));
   }
 
   /** Starts listening and draining; idempotent. */
@@ -231,7 +237,8 @@ public class OutboxRelay {
     boolean[] woken = new boolean[slots.length];
     for (String bucket : buckets.split(",")) {
       try {
-        woken[Integer.parseInt(bucket.trim()) % slots.length] = true;
+        // A batch row's bucket is its key bucket + 16.
+        woken[Integer.parseInt(bucket.trim()) % Outbox.BUCKETS % slots.length] = true;
       } catch (NumberFormatException e) {
         trigger();
         return;
@@ -258,7 +265,8 @@ public class OutboxRelay {
         .with(
             count -> {
               slot.draining.set(false);
-              if (count >= batchSize || slot.pending.get()) {
+              // A claim cut before a batch row that did not fit is within a batch row of the size.
+              if (count > 0 && count > batchSize - Outbox.BATCH_MAX_EVENTS || slot.pending.get()) {
                 trigger(slot);
               }
             },

@@ -10,6 +10,9 @@ import java.util.UUID;
  */
 public interface RelayCheckpoint {
 
-  /** Called after the broker acknowledged {@code ids}, before they are marked published. */
+  /**
+   * Called after the broker acknowledged the events of the rows {@code ids}, before the rows are
+   * marked published. A plain row's id is its event's id; a batch row's is its own.
+   */
   void published(List<UUID> ids);
 }
