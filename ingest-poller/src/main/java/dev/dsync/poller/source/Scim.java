@@ -37,43 +37,51 @@ public final class Scim {
     List<String> dropped = new ArrayList<>();
     int size = bytes(resource);
     while (size > maxBytes) {
-      ObjectNode largestIn = null;
-      String largestName = null;
-      String largestPath = null;
-      int largest = -1;
+      Candidate largest = null;
+      int largestBytes = -1;
       for (Iterator<Map.Entry<String, JsonNode>> it = resource.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> f = it.next();
         if (KEPT.contains(f.getKey())) {
           continue;
         }
         // An object (an extension) is dropped an attribute at a time, never whole.
-        List<Object[]> candidates = new ArrayList<>();
+        List<Candidate> candidates = new ArrayList<>();
         if (f.getValue() instanceof ObjectNode extension) {
-          extension.fields().forEachRemaining(e -> candidates.add(new Object[] {extension, e.getKey(), f.getKey() + "." + e.getKey(), e.getValue()}));
+          extension.fields().forEachRemaining(e -> candidates.add(new Candidate(f.getKey(), e.getKey(), e.getValue())));
         } else {
-          candidates.add(new Object[] {resource, f.getKey(), f.getKey(), f.getValue()});
+          candidates.add(new Candidate(null, f.getKey(), f.getValue()));
         }
-        for (Object[] c : candidates) {
-          int b = bytes((JsonNode) c[3]);
-          if (b > largest) {
-            largest = b;
-            largestIn = (ObjectNode) c[0];
-            largestName = (String) c[1];
-            largestPath = (String) c[2];
+        for (Candidate c : candidates) {
+          int b = bytes(c.value());
+          if (b > largestBytes) {
+            largestBytes = b;
+            largest = c;
           }
         }
       }
-      if (largestIn == null) {
+      if (largest == null) {
         break;
       }
-      largestIn.remove(largestName);
-      if (largestIn != resource && largestIn.isEmpty()) {
-        resource.remove(largestPath.substring(0, largestPath.length() - largestName.length() - 1)); // no "urn:...": {} left behind
+      if (largest.extension() == null) {
+        resource.remove(largest.name());
+      } else {
+        ObjectNode extension = (ObjectNode) resource.get(largest.extension());
+        extension.remove(largest.name());
+        if (extension.isEmpty()) {
+          resource.remove(largest.extension()); // no "urn:...": {} left behind
+        }
       }
-      dropped.add(largestPath);
+      dropped.add(largest.path());
       size = bytes(resource);
     }
     return dropped;
+  }
+
+  /** An attribute {@link #fit} may drop: top-level ({@code extension} null) or inside an extension object. */
+  private record Candidate(String extension, String name, JsonNode value) {
+    String path() {
+      return extension == null ? name : extension + "." + name;
+    }
   }
 
   private static int bytes(JsonNode node) {

@@ -6,12 +6,16 @@ import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -153,7 +157,7 @@ public class Outbox {
 
   /** Lists at least this long are appended as batch rows. */
   static final int BATCH_MIN = 8;
-  /** Most events in one batch row: a relay claim cuts at whole rows, so a batch may overshoot it by this much. */
+  /** Most events in one batch row (a claim takes whole rows; its first row whatever the claim's size). */
   static final int BATCH_MAX_EVENTS = 256;
   /** A batch row is cut before an event that starts past this many characters of it. */
   static final int BATCH_MAX_CHARS = 512 * 1024;
@@ -182,19 +186,19 @@ public class Outbox {
     for (OutboxMessage m : messages) {
       payloads.add(payload(m));
     }
-    java.util.Map<String, Integer> bucketOf = new java.util.LinkedHashMap<>();
+    Map<String, Integer> bucketOf = new LinkedHashMap<>();
     messages.forEach(m -> bucketOf.put(m.key(), null));
     String[] keys = bucketOf.keySet().toArray(String[]::new);
     return tx.preparedQuery(BUCKETS_OF).execute(Tuple.of(keys)).chain(rows -> {
       int k = 0;
-      for (io.vertx.mutiny.sqlclient.Row row : rows) {
+      for (Row row : rows) {
         bucketOf.put(keys[k++], row.getInteger(0));
       }
       return tx.preparedQuery(INSERT_BATCHES).execute(batches(messages, payloads, bucketOf, traceparent)).replaceWithVoid();
     });
   }
 
-  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, java.util.Map<String, Integer> bucketOf, String traceparent) {
+  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, Map<String, Integer> bucketOf, String traceparent) {
     List<List<Integer>> byBucket = new ArrayList<>();
     for (int b = 0; b < BUCKETS; b++) {
       byBucket.add(new ArrayList<>());
@@ -206,7 +210,7 @@ public class Outbox {
     // A batch row's key, topic, tenant and directory are its first event's (for a reader of the table).
     List<String> keys = new ArrayList<>(), topics = new ArrayList<>(), tenants = new ArrayList<>(), directories = new ArrayList<>();
     List<Integer> buckets = new ArrayList<>(), sizes = new ArrayList<>();
-    List<io.vertx.core.buffer.Buffer> batches = new ArrayList<>();
+    List<Buffer> batches = new ArrayList<>();
     for (int b = 0; b < BUCKETS; b++) {
       List<Integer> members = byBucket.get(b);
       int i = 0;
@@ -227,13 +231,13 @@ public class Outbox {
         tenants.add(first.tenantId());
         directories.add(first.directoryId());
         buckets.add(b + BATCH_BUCKETS);
-        batches.add(io.vertx.core.buffer.Buffer.buffer(OutboxBatch.compress(text)));
+        batches.add(Buffer.buffer(OutboxBatch.compress(text)));
         sizes.add(count);
       }
     }
     return Tuple.from(new Object[] {
         ids.toArray(UUID[]::new), keys.toArray(String[]::new), topics.toArray(String[]::new), tenants.toArray(String[]::new),
-        buckets.toArray(Integer[]::new), batches.toArray(io.vertx.core.buffer.Buffer[]::new), config.source(), traceparent,
+        buckets.toArray(Integer[]::new), batches.toArray(Buffer[]::new), config.source(), traceparent,
         sizes.toArray(Integer[]::new), directories.toArray(String[]::new)});
   }
 

@@ -62,7 +62,8 @@ public class OutboxRelay {
   // "bucket in (...) order by seq" PostgreSQL sorted the whole backlog on every claim, so a large
   // backlog (a 100,000-user sync) drained in quadratic time (150-350 ms per claim, measured).
   // Buckets are visited one after another, each claim starting at the next one (fairness), until
-  // $1 rows are picked: no bucket is read further than the batch needs.
+  // $1 rows are picked: no bucket is read further than the batch needs (at most $1 rows, of which
+  // those that fit $1 events are taken).
   // A batch row counts as its batch_size events: rows are taken, in the order visited, while they
   // fit in $1 events (the first row always: a batch row may hold more than a small batch size).
   // A key bucket b's rows are its plain rows (bucket b) and its batch rows (bucket b + 16), merged
