@@ -1,12 +1,12 @@
 package dev.dsync.platform.outbox;
 
+import dev.dsync.platform.runtime.NativeLz4;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import net.jpountz.lz4.LZ4Compressor;
-import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
 
 /**
@@ -20,8 +20,8 @@ public final class OutboxBatch {
   /** One event of a batch, as the relay publishes it. */
   public record Entry(UUID id, String type, String topic, String key, String subject, String tenantId, String directoryId, String payload) {}
 
-  private static final LZ4Compressor COMPRESSOR = LZ4Factory.fastestInstance().fastCompressor();
-  private static final LZ4SafeDecompressor DECOMPRESSOR = LZ4Factory.fastestInstance().safeDecompressor();
+  private static final LZ4Compressor COMPRESSOR = NativeLz4.FACTORY.fastCompressor();
+  private static final LZ4SafeDecompressor DECOMPRESSOR = NativeLz4.FACTORY.safeDecompressor();
 
   private OutboxBatch() {}
 
