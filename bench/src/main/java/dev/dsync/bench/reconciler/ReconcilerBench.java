@@ -62,6 +62,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Usage: {@code bin/dsync bench reconciler [users=100000] [groups=2000] [push rate/s=500]
  * [push seconds=30] [timeout seconds=1800]}. Prints a table, writes reconciler-bench.json.
+ * {@code DSYNC_BENCH_WARMUP_USERS} (2,000) sizes the unmeasured warm-up sync.
  */
 public final class ReconcilerBench {
 
@@ -162,6 +163,8 @@ public final class ReconcilerBench {
    * DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements), the full sync's N most
    * expensive statements are printed: where PostgreSQL's share of the time went, this phase only.
    */
+  private static final int WARMUP_USERS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_WARMUP_USERS", "2000"));
+
   private static final int STATEMENTS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_PG_STATEMENTS", "0"));
 
   private void statementsReset() {
@@ -224,8 +227,8 @@ public final class ReconcilerBench {
       // ---- warm-up (not measured): a small full sync and a few seconds of pushes, so the
       // measured phases see started services and a compiled JIT, as a long-running reconciler is.
       String warm = "bench-warmup-" + UUID.randomUUID().toString().substring(0, 8);
-      int warmUsers = Math.min(users, 2_000);
-      int warmGroups = Math.max(1, Math.min(groups, 20));
+      int warmUsers = Math.min(users, WARMUP_USERS);
+      int warmGroups = Math.max(1, Math.min(groups, Math.max(20, WARMUP_USERS / 50)));
       reader.expect(warm, warmUsers + warmGroups + warmUsers);
       System.out.printf(Locale.ROOT, "warm-up: directory %s, %d users, %d groups, then %d pushes%n", warm, warmUsers, warmGroups, 5 * rate);
       publishFullSync(warm, UUID.randomUUID().toString(), "w", warmUsers, warmGroups);

@@ -80,11 +80,11 @@ public class ApplyingJobs {
     long start = System.nanoTime();
     int[] pages = {0};
     int[] isolating = {0};
-    long[] tried = {0L};
+    StagedCursor cursor = new StagedCursor();
     return Multi.createBy().repeating()
         .uni(() -> {
           int size = isolating[0] > 0 ? 1 : config.applyPageSize();
-          return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size, tried))
+          return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size, cursor))
               .onFailure(Reconciler::poison)
               .recoverWithUni(failure -> {
                 if (isolating[0] == 0) {
@@ -93,7 +93,7 @@ public class ApplyingJobs {
                   return Uni.createFrom().nullItem();
                 }
                 isolating[0]--;
-                long failed = tried[0];
+                long failed = cursor.firstTried();
                 // Only the change this one-change page tried is taken out; if none was tried (the
                 // failure came after the changes) or it is gone, the failure goes to the caller's retry.
                 return failed == 0L
@@ -106,6 +106,7 @@ public class ApplyingJobs {
                   return Uni.createFrom().voidItem(); // a failed page: nothing committed
                 }
                 pages[0]++;
+                cursor.pageCommitted();
                 isolating[0] = Math.max(0, isolating[0] - 1);
                 for (JobPageCheckpoint checkpoint : checkpoints) {
                   checkpoint.pageCommitted(jobId, last);

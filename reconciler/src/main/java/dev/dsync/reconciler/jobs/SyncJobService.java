@@ -246,38 +246,35 @@ public class SyncJobService {
    * Applies the next page of an APPLYING job in the caller's transaction (which holds the directory
    * for this job): its changes, their events, the job's counters so far, and the removal of the
    * page's staged rows commit together, so a crash between pages resumes exactly after the last
-   * committed one. Answers true once the job is COMPLETED (or was finished by someone else).
+   * committed one. Answers true once the job is COMPLETED (or was finished by someone else). The
+   * page takes at most {@code size} changes (1: to find a change that cannot apply), after the
+   * rows {@code cursor} says committed pages applied.
    */
-  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId) {
-    return applyPage(tx, jobId, config.applyPageSize());
-  }
-
-  /** As {@link #applyPage(DirectoryTx, String)}, with at most {@code size} changes (1: to find a change that cannot apply). */
-  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size) {
-    return applyPage(tx, jobId, size, new long[1]);
-  }
-
-  /** As {@link #applyPage(DirectoryTx, String, int)}; {@code firstTried[0]} gets the id of the page's first staged row. */
-  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, long[] firstTried) {
+  public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, StagedCursor cursor) {
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
         return Uni.createFrom().item(true);
       }
       Counters counters = new Counters();
       tx.counters = counters;
-      long[] after = {0L};
-      firstTried[0] = 0L;
+      long from = cursor.committed;
+      long[] after = {from};
+      cursor.firstTried = 0L;
+      cursor.through = from;
       return page(tx, jobId, after, size, (staged, change) -> {
-            if (firstTried[0] == 0L) {
-              firstTried[0] = staged.id;
+            if (cursor.firstTried == 0L) {
+              cursor.firstTried = staged.id;
             }
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
           }, false)
-          .call(() -> after[0] == 0L
-              ? Uni.createFrom().voidItem()
-              : tx.store.query("delete from staged_change where job_id = $1 and id <= $2", jobId, after[0]))
+          .call(() -> {
+            cursor.through = after[0];
+            return after[0] == from
+                ? Uni.createFrom().voidItem()
+                : tx.store.query("delete from staged_change where job_id = $1 and id > $2 and id <= $3", jobId, from, after[0]);
+          })
           .chain(more -> {
             if (more) {
               return addCounters(tx, jobId, counters).replaceWith(false);

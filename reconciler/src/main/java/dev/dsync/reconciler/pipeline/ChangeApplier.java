@@ -728,7 +728,7 @@ public class ChangeApplier {
   }
 
   private Uni<Void> resolvePendingGroup(DirectoryTx tx, String groupResourceId, GroupEntity group) {
-    return tx.store.memberships("directory_id = $1 and group_resource_id = $2", tx.directoryId, groupResourceId)
+    return tx.store.membershipsOfGroup(tx.directoryId, groupResourceId)
         .chain(rows -> Steps.forEach(rows, row -> {
           if (group.id.equals(row.groupId)) {
             return Uni.createFrom().voidItem();
@@ -881,7 +881,12 @@ public class ChangeApplier {
           }
           Map<MatchKey, Set<String>> values = new HashMap<>();
           List<String> newUsers = new ArrayList<>();
+          List<String> newGroups = new ArrayList<>();
           for (SourceChange c : changes) {
+            if (applying && c.data() instanceof GroupUpserted g && g.resourceId() != null
+                && tx.store.knownLink(SourceLink.key(tx.directoryId, SourceLink.GROUP, g.resourceId())) == null) {
+              newGroups.add(g.resourceId()); // a new group takes over memberships that arrived before it
+            }
             if (c.data() instanceof UserUpserted u && u.resourceId() != null && u.resource() != null) {
               String key = SourceLink.key(tx.directoryId, SourceLink.USER, u.resourceId());
               if (!keys.contains(key)) {
@@ -898,6 +903,8 @@ public class ChangeApplier {
               .chain(() -> tx.store.loadGroupIds(userIds))
               .chain(() -> tx.store.loadMemberships(membershipRows))
               .chain(() -> tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.USER, newUsers))
+              .chain(() -> tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.GROUP, newGroups))
+              .chain(() -> tx.store.loadMembershipsOfGroups(tx.directoryId, newGroups))
               .chain(() -> values.isEmpty() ? Uni.createFrom().voidItem() : tx.store.loadCandidates(tx.tenantId, tx.directoryId, values));
         });
   }

@@ -77,6 +77,9 @@ public final class Store {
   /** Membership row ids per member (directory|type|resourceId), for the members whose rows are all here. */
   private final Map<String, Set<String>> byMember = new HashMap<>();
   private final Set<String> membersLoaded = new HashSet<>();
+  /** Membership row ids per group (directory|groupResourceId), for the groups whose rows are all here. */
+  private final Map<String, Set<String>> byGroup = new HashMap<>();
+  private final Set<String> groupsLoaded = new HashSet<>();
   private final Map<String, SyncJob> jobs = new HashMap<>();
   private final Set<String> dirtyJobs = new LinkedHashSet<>();
   private final List<StagedChange> staged = new ArrayList<>();
@@ -312,6 +315,7 @@ public final class Store {
       memberships.put(id, m);
       contribution.put(id, contributes(m));
       byMember.computeIfAbsent(memberKey(m.directoryId, m.memberType, m.memberResourceId), k -> new LinkedHashSet<>()).add(id);
+      byGroup.computeIfAbsent(groupKey(m.directoryId, m.groupResourceId), k -> new LinkedHashSet<>()).add(id);
       out.add(m);
     }
     return out;
@@ -321,6 +325,7 @@ public final class Store {
     retract(m.id);
     memberships.put(m.id, m);
     byMember.computeIfAbsent(memberKey(m.directoryId, m.memberType, m.memberResourceId), k -> new LinkedHashSet<>()).add(m.id);
+    byGroup.computeIfAbsent(groupKey(m.directoryId, m.groupResourceId), k -> new LinkedHashSet<>()).add(m.id);
     deletedMemberships.remove(m.id);
     dirtyMemberships.add(m.id);
     UUID[] c = contributes(m);
@@ -357,6 +362,35 @@ public final class Store {
 
   private static String memberKey(String directoryId, String type, String resourceId) {
     return directoryId + "|" + type + "|" + resourceId;
+  }
+
+  private static String groupKey(String directoryId, String groupResourceId) {
+    return directoryId + "|" + groupResourceId;
+  }
+
+  /**
+   * Loads every membership row of the given groups (by source resource id, one query), so
+   * {@link #membershipsOfGroup} answers from memory: a page of new groups asked once per group
+   * whether memberships had arrived before it, 0.8 ms each.
+   */
+  public Uni<Void> loadMembershipsOfGroups(String directoryId, Collection<String> groupResourceIds) {
+    List<String> wanted = groupResourceIds.stream().filter(g -> !groupsLoaded.contains(groupKey(directoryId, g))).distinct().toList();
+    if (wanted.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return memberships("directory_id = $1 and group_resource_id = any($2)", directoryId, wanted.toArray(String[]::new))
+        .invoke(rows -> wanted.forEach(g -> groupsLoaded.add(groupKey(directoryId, g))))
+        .replaceWithVoid();
+  }
+
+  /** Every membership row of this group (by its source resource id), in id order. */
+  public Uni<List<Membership>> membershipsOfGroup(String directoryId, String groupResourceId) {
+    return loadMembershipsOfGroups(directoryId, List.of(groupResourceId))
+        .map(v -> byGroup.getOrDefault(groupKey(directoryId, groupResourceId), Set.of()).stream()
+            .map(memberships::get)
+            .filter(Objects::nonNull)
+            .sorted(java.util.Comparator.comparing(m -> m.id))
+            .toList());
   }
 
   /** Loads every membership row of the given members (one query), so {@link #membershipsOfMember} answers from memory. */
@@ -614,6 +648,8 @@ public final class Store {
       contribution.clear();
       byMember.clear();
       membersLoaded.clear();
+      byGroup.clear();
+      groupsLoaded.clear();
       groupIdsByUser.clear();
       candidates.clear();
       linkedHere.clear();

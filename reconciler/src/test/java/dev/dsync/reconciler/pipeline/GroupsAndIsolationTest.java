@@ -58,6 +58,40 @@ class GroupsAndIsolationTest {
   }
 
   @Test
+  void groups_listed_after_their_memberships_in_a_sync_job_take_them_over_page_by_page() {
+    // A page of new groups reads, in one query, the memberships that named them before they
+    // existed (as a member or as the group); each is published once both ends exist.
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = java.util.UUID.randomUUID().toString();
+      src.jobStarted(job, dev.dsync.events.source.SyncMode.COMPLETE);
+      for (int i = 0; i < 3; i++) {
+        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "N" + i, "u" + i + "@x.test", true, null), job);
+      }
+      src.members("eng", List.of(new MemberRef("u0", "User"), new MemberRef("u1", "User")), List.of(), job);
+      src.members("all", List.of(new MemberRef("eng", "Group"), new MemberRef("u2", "User")), List.of(), job);
+      src.upsertGroup("eng", "Eng", job);
+      src.upsertGroup("all", "All", job);
+      src.jobCompleted(job, dev.dsync.events.source.SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> probe.events(src.directory, "dsync.group.user_added").size() == 3);
+      Map<String, String> groupIds = probe.events(src.directory, "dsync.group.created").stream()
+          .collect(Collectors.toMap(e -> e.data().path("group").path("displayName").asText(), e -> e.data().path("group").path("id").asText()));
+      Map<String, String> userIds = probe.events(src.directory, "dsync.user.created").stream()
+          .collect(Collectors.toMap(e -> e.data().path("user").path("userName").asText(), e -> e.data().path("user").path("id").asText()));
+      assertThat(probe.events(src.directory, "dsync.group.user_added").stream()
+              .map(e -> e.data().path("group").path("id").asText() + "/" + e.data().path("user").path("id").asText()))
+          .containsExactlyInAnyOrder(
+              groupIds.get("Eng") + "/" + userIds.get("u0@x.test"),
+              groupIds.get("Eng") + "/" + userIds.get("u1@x.test"),
+              groupIds.get("All") + "/" + userIds.get("u2@x.test"));
+      JsonPath u0 = given().auth().oauth2(token).get("/api/v1/identities/" + userIds.get("u0@x.test")).then().statusCode(200).extract().jsonPath();
+      assertThat(u0.getList("groups")).containsExactly(groupIds.get("Eng"));
+      assertThat(u0.getList("effectiveGroups")).containsExactlyInAnyOrder(groupIds.get("Eng"), groupIds.get("All"));
+    }
+  }
+
+  @Test
   void deleting_a_group_ends_each_published_membership_before_the_group_is_deleted() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);

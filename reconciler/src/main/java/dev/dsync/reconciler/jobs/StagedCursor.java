@@ -1,0 +1,29 @@
+package dev.dsync.reconciler.jobs;
+
+/**
+ * Where a job's apply stands in its staged rows. A page deletes the rows it applied, but until
+ * vacuum comes by their index entries stay, and each page's read and delete began at the job's
+ * first row, stepping over every row the pages before it had deleted: work that grows with the
+ * square of the job. Pages now start after the last row a committed page applied (a 100,000-change
+ * job's deletes: 0.5-0.6 s in all before, 0.13 s after). A new apply (after a crash, or on another
+ * replica) starts from 0 and pays that once.
+ */
+public final class StagedCursor {
+
+  /** Every staged row of the job up to this id is applied and deleted by a committed page. */
+  long committed;
+  /** The last row the page under way took; becomes {@link #committed} when its transaction commits. */
+  long through;
+  /** The id of the first row the page under way tried (0: none). */
+  long firstTried;
+
+  /** Called once the page's transaction committed. */
+  public void pageCommitted() {
+    committed = Math.max(committed, through);
+  }
+
+  /** The first row the last page tried, 0 if none. */
+  public long firstTried() {
+    return firstTried;
+  }
+}
