@@ -412,10 +412,10 @@ public class SyncJobService {
               if (recordActions) {
                 chain = chain.chain(() -> recordActions(tx, rows));
               }
-              // Events emitted so far go to the outbox now (same transaction, same order).
-              chain = chain
-                  .chain(tx.store::flushAndForget)
-                  .chain(() -> outbox.appendAll(tx.store.connection(), tx.drain()));
+              // Events emitted so far go to the outbox now (same transaction, same order), sent
+              // together with the page's writes rather than after their answers.
+              chain = chain.chain(() -> Uni.join().all(tx.store.flushAndForget(), outbox.appendAll(tx.store.connection(), tx.drain()))
+                  .andFailFast().replaceWithVoid());
               return chain.replaceWith(full);
             });
   }

@@ -687,11 +687,13 @@ public final class Store {
     if (writes.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    Uni<Void> chain = Uni.createFrom().voidItem();
-    for (Uni<?> w : writes) {
-      chain = chain.chain(() -> w.replaceWithVoid());
+    if (writes.size() == 1) {
+      return writes.get(0).replaceWithVoid();
     }
-    return chain;
+    // Sent at once, in this order, without waiting for each answer (the connection pipelines
+    // them); the first failure aborts the transaction and is the one reported.
+    List<Uni<Void>> sent = writes.stream().map(Uni::replaceWithVoid).toList();
+    return Uni.join().all(sent).andFailFast().replaceWithVoid();
   }
 
   private Uni<?> writeLinks() {
