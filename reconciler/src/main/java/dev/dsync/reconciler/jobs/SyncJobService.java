@@ -406,18 +406,67 @@ public class SyncJobService {
                 }
               }
               after[0] = rows.get(rows.size() - 1).id;
-              List<Integer> indexes = java.util.stream.IntStream.range(0, rows.size()).boxed().toList();
+              List<List<Integer>> parts = parts(parsed);
+              List<Uni<Void>> written = new java.util.ArrayList<>();
               Uni<Void> chain = applier.prefetch(tx, changes, unseen, !recordActions)
-                  .chain(() -> Steps.forEach(indexes, i -> visit.apply(rows.get(i), parsed.get(i))));
+                  .chain(() -> Steps.forEach(parts, part -> Steps.forEach(part, i -> visit.apply(rows.get(i), parsed.get(i)))
+                      .invoke(() -> {
+                        if (part != parts.get(parts.size() - 1)) {
+                          written.add(writeAhead(tx));
+                        }
+                      })));
               if (recordActions) {
                 chain = chain.chain(() -> recordActions(tx, rows));
               }
               // Events emitted so far go to the outbox now (same transaction, same order), sent
-              // together with the page's writes rather than after their answers.
-              chain = chain.chain(() -> Uni.join().all(tx.store.flushAndForget(), outbox.appendAll(tx.store.connection(), tx.drain()))
-                  .andFailFast().replaceWithVoid());
+              // together with the page's last writes rather than after their answers.
+              chain = chain.chain(() -> {
+                written.add(tx.store.flushAndForget());
+                written.add(outbox.appendAll(tx.store.connection(), tx.drain()));
+                return Uni.join().all(written).andFailFast().replaceWithVoid();
+              });
               return chain.replaceWith(full);
             });
+  }
+
+  /** Changes a part holds at most, and the weight after which it ends. */
+  private static final int PART_CHANGES = 100;
+  private static final int PART_WEIGHT = 1_000;
+
+  /**
+   * A page's changes in parts (indexes into {@code parsed}), each part's writes sent while the
+   * next part is worked out: a page was Java's work, then PostgreSQL's, each waiting for the other.
+   */
+  private static List<List<Integer>> parts(List<SourceChange> parsed) {
+    List<List<Integer>> parts = new java.util.ArrayList<>();
+    List<Integer> part = new java.util.ArrayList<>();
+    long weight = 0;
+    for (int i = 0; i < parsed.size(); i++) {
+      part.add(i);
+      weight += parsed.get(i) == null ? 1 : parsed.get(i).weight();
+      if (part.size() >= PART_CHANGES || weight >= PART_WEIGHT) {
+        parts.add(part);
+        part = new java.util.ArrayList<>();
+        weight = 0;
+      }
+    }
+    if (!part.isEmpty() || parts.isEmpty()) {
+      parts.add(part);
+    }
+    return parts;
+  }
+
+  /**
+   * Sends the writes pending so far without waiting for their answer; the page waits for all of
+   * them before it ends. The connection runs them in order ahead of anything sent later in the
+   * transaction, and reads made meanwhile go through {@link dev.dsync.reconciler.pipeline.Store#query},
+   * which sends pending writes first, so nothing reads around them. A failure aborts the
+   * transaction and is reported by the page.
+   */
+  private static Uni<Void> writeAhead(DirectoryTx tx) {
+    Uni<Void> sent = tx.store.flush().memoize().indefinitely();
+    sent.subscribe().with(ok -> {}, failure -> {});
+    return sent;
   }
 
   private static Uni<Void> recordActions(DirectoryTx tx, List<StagedChange> rows) {
