@@ -20,8 +20,13 @@ public interface ReconcilerConfig {
   @WithDefault("reconciler")
   String groupId();
 
-  /** Most records applied in one PostgreSQL transaction (one offset commit per batch). */
-  @WithDefault("500")
+  /**
+   * Most records one poll takes (one offset commit per batch); its transactions are cut further by
+   * {@link #pageWeight()}. 2,000 rather than 500: staging a 100,000-change sync ended ~1 s sooner
+   * and a full sync ran at 2,950-3,150 changes/s instead of 2,580-2,700 (fewer polls, commits and
+   * statements per change); a push batch only holds what has arrived, so it waits no longer.
+   */
+  @WithDefault("2000")
   int maxBatch();
 
   /** The longest one batch may take to apply (a large job's completion) before the broker considers the consumer gone. */
