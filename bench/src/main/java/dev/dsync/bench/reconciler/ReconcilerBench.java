@@ -158,13 +158,14 @@ public final class ReconcilerBench {
     return cpu;
   }
 
+  /** Users of the unmeasured warm-up sync (DSYNC_BENCH_WARMUP_USERS). */
+  private static final int WARMUP_USERS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_WARMUP_USERS", "2000"));
+
   /**
    * With DSYNC_BENCH_PG_STATEMENTS=N (and PostgreSQL started with
    * DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements), the full sync's N most
    * expensive statements are printed: where PostgreSQL's share of the time went, this phase only.
    */
-  private static final int WARMUP_USERS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_WARMUP_USERS", "2000"));
-
   private static final int STATEMENTS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_PG_STATEMENTS", "0"));
 
   private void statementsReset() {

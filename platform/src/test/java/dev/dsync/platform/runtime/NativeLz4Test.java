@@ -26,6 +26,15 @@ class NativeLz4Test {
   }
 
   @Test
+  void kafkas_lz4_reader_holds_the_native_decompressor() throws Exception {
+    // Kafka takes its decompressor once, in a static field; the service's consumers and producers
+    // have met lz4 batches by now (every service's outbox producer compresses with lz4).
+    var field = Class.forName("org.apache.kafka.common.compress.Lz4BlockInputStream").getDeclaredField("DECOMPRESSOR");
+    field.setAccessible(true);
+    assertThat(field.get(null).getClass().getSimpleName()).startsWith("LZ4JNI");
+  }
+
+  @Test
   void batches_written_natively_read_back_with_the_java_port_and_back() {
     var entry = new OutboxBatch.Entry(UUID.randomUUID(), "t", "topic", "k", null, "acme", "d", "{\"a\":\"" + "x".repeat(5000) + "\"}");
     var text = new StringBuilder();

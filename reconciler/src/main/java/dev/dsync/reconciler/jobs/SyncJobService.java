@@ -251,6 +251,9 @@ public class SyncJobService {
    * rows {@code cursor} says committed pages applied.
    */
   public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, StagedCursor cursor) {
+    // Nothing of an earlier, failed page may count as committed, whatever this one finds.
+    cursor.firstTried = 0L;
+    cursor.through = cursor.committed;
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
         return Uni.createFrom().item(true);
@@ -259,8 +262,6 @@ public class SyncJobService {
       tx.counters = counters;
       long from = cursor.committed;
       long[] after = {from};
-      cursor.firstTried = 0L;
-      cursor.through = from;
       return page(tx, jobId, after, size, (staged, change) -> {
             if (cursor.firstTried == 0L) {
               cursor.firstTried = staged.id;
@@ -408,11 +409,12 @@ public class SyncJobService {
               after[0] = rows.get(rows.size() - 1).id;
               List<List<Integer>> parts = parts(parsed);
               List<Uni<Void>> written = new java.util.ArrayList<>();
+              Throwable[] aheadFailed = {null};
               Uni<Void> chain = applier.prefetch(tx, changes, unseen, !recordActions)
                   .chain(() -> Steps.forEach(parts, part -> Steps.forEach(part, i -> visit.apply(rows.get(i), parsed.get(i)))
                       .invoke(() -> {
                         if (part != parts.get(parts.size() - 1)) {
-                          written.add(writeAhead(tx));
+                          written.add(writeAhead(tx, aheadFailed));
                         }
                       })));
               if (recordActions) {
@@ -424,6 +426,16 @@ public class SyncJobService {
                 written.add(tx.store.flushAndForget());
                 written.add(outbox.appendAll(tx.store.connection(), tx.drain()));
                 return Uni.join().all(written).andFailFast().replaceWithVoid();
+              });
+              // A write sent ahead that failed aborted the transaction: what failed after it
+              // ("current transaction is aborted") is reported under its cause, not instead of it.
+              chain = chain.onFailure().transform(f -> {
+                Throwable first = aheadFailed[0];
+                if (first == null || first == f) {
+                  return f;
+                }
+                first.addSuppressed(f);
+                return first;
               });
               return chain.replaceWith(full);
             });
@@ -461,11 +473,15 @@ public class SyncJobService {
    * them before it ends. The connection runs them in order ahead of anything sent later in the
    * transaction, and reads made meanwhile go through {@link dev.dsync.reconciler.pipeline.Store#query},
    * which sends pending writes first, so nothing reads around them. A failure aborts the
-   * transaction and is reported by the page.
+   * transaction and is reported by the page as the cause of whatever failed after it.
    */
-  private static Uni<Void> writeAhead(DirectoryTx tx) {
+  private static Uni<Void> writeAhead(DirectoryTx tx, Throwable[] failed) {
     Uni<Void> sent = tx.store.flush().memoize().indefinitely();
-    sent.subscribe().with(ok -> {}, failure -> {});
+    sent.subscribe().with(ok -> {}, failure -> {
+      if (failed[0] == null) {
+        failed[0] = failure;
+      }
+    });
     return sent;
   }
 
