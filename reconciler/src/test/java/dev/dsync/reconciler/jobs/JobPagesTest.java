@@ -152,6 +152,32 @@ class JobPagesTest {
     }
   }
 
+  @Test
+  void a_job_of_16_pages_or_more_has_the_identity_tables_analyzed_and_completes_without_waiting_for_it() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    long before = analyses();
+    try (Source src = Source.newDirectory(tenant)) {
+      String job = UUID.randomUUID().toString();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 70; i++) {
+        src.upsertUser(Source.user("s" + i, "s" + i + "@x.test", "S", "" + i, "s" + i + "@x.test", true, null), job);
+      }
+      src.jobCompleted(job, SyncMode.COMPLETE);
+
+      await().atMost(Duration.ofSeconds(60)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      assertThat(halt.pages(job)).isEqualTo(18);
+      assertThat(job(token, job).getLong("counters.created")).isEqualTo(70);
+      await().atMost(Duration.ofSeconds(30)).until(() -> analyses() > before);
+    }
+  }
+
+  /** How often canonical_user was analyzed by hand (not by autovacuum). */
+  private long analyses() {
+    return pool.query("select analyze_count from pg_stat_user_tables where schemaname = current_schema() and relname = 'canonical_user'")
+        .execute().await().atMost(Duration.ofSeconds(5)).iterator().next().getLong(0);
+  }
+
   private static JsonPath job(String token, String id) {
     return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().statusCode(200).extract().jsonPath();
   }
