@@ -424,6 +424,7 @@ public class SyncJobService {
               // together with the page's last writes rather than after their answers.
               chain = chain.chain(() -> {
                 written.add(tx.store.flushAndForget());
+                tx.forgetMapped();
                 written.add(outbox.appendAll(tx.store.connection(), tx.drain()));
                 return Uni.join().all(written).andFailFast().replaceWithVoid();
               });

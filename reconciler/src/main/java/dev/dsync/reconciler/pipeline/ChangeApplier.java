@@ -99,7 +99,7 @@ public class ChangeApplier {
                 tx.staleSeen();
                 return Uni.createFrom().item(Outcome.STALE);
               }
-              Map<String, Object> mapped = tx.rules.users().map(u.resource());
+              Map<String, Object> mapped = tx.mappedUser(u.resource());
               boolean managedHere = link != null && link.inScope;
               return rememberForGroupScope(tx, c, u)
                   .chain(() -> inGroupScope(tx, u.resourceId()))
@@ -755,7 +755,7 @@ public class ChangeApplier {
                   if (link != null && u.sourceVersion() < link.sourceVersion) {
                     return Uni.createFrom().nullItem();
                   }
-                  Map<String, Object> mapped = tx.rules.users().map(u.resource());
+                  Map<String, Object> mapped = tx.mappedUser(u.resource());
                   boolean managed = link != null && link.inScope;
                   if (!inGroups || !tx.rules.scope().inScope(u.resource()) || deletedByPolicy(tx, mapped)) {
                     return Uni.createFrom().item(managed ? ThresholdAction.DELETED : null);
@@ -894,18 +894,23 @@ public class ChangeApplier {
               }
               if (applying && tx.store.knownLink(key) == null) {
                 newUsers.add(u.resourceId());
-                correlationValues(tx, tx.rules.users().map(u.resource()), values);
+                correlationValues(tx, tx.mappedUser(u.resource()), values);
               }
             }
           }
-          return tx.store.loadUsers(userIds)
-              .chain(() -> tx.store.loadGroups(groupIds))
-              .chain(() -> tx.store.loadGroupIds(userIds))
-              .chain(() -> tx.store.loadMemberships(membershipRows))
-              .chain(() -> tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.USER, newUsers))
-              .chain(() -> tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.GROUP, newGroups))
-              .chain(() -> tx.store.loadMembershipsOfGroups(tx.directoryId, newGroups))
-              .chain(() -> values.isEmpty() ? Uni.createFrom().voidItem() : tx.store.loadCandidates(tx.tenantId, tx.directoryId, values));
+          // Independent reads, sent at once: the connection runs them back to back while the rows
+          // of the first ones are taken in (one after another, each waited for the answer before).
+          return Uni.join().all(List.of(
+                  tx.store.loadUsers(userIds),
+                  tx.store.loadGroups(groupIds),
+                  tx.store.loadGroupIds(userIds),
+                  tx.store.loadMemberships(membershipRows),
+                  tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.USER, newUsers),
+                  tx.store.loadMembershipsOfMembers(tx.directoryId, SourceLink.GROUP, newGroups),
+                  tx.store.loadMembershipsOfGroups(tx.directoryId, newGroups),
+                  values.isEmpty() ? Uni.createFrom().voidItem() : tx.store.loadCandidates(tx.tenantId, tx.directoryId, values)))
+              .andFailFast()
+              .replaceWithVoid();
         });
   }
 

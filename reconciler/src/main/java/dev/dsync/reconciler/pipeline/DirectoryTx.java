@@ -3,7 +3,10 @@ package dev.dsync.reconciler.pipeline;
 import dev.dsync.events.EventType;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.reconciler.rules.CompiledRules;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +33,25 @@ public final class DirectoryTx {
   /** True once this transaction found no BLOCKED job of the directory (it holds the directory's lock). */
   public boolean knownUnblocked;
 
+  /** Users' mapped attributes by source resource (identity): read ahead, classified and applied, a resource is mapped once. */
+  private final Map<ObjectNode, Map<String, Object>> mappedUsers = new IdentityHashMap<>();
+
   public DirectoryTx(String tenantId, String directoryId, CompiledRules rules, long sequence, Store store) {
     this.tenantId = tenantId;
     this.directoryId = directoryId;
     this.rules = rules;
     this.sequence = sequence;
     this.store = store;
+  }
+
+  /** The user attributes {@code resource} maps to under this transaction's rules (unmodifiable). */
+  public Map<String, Object> mappedUser(ObjectNode resource) {
+    return mappedUsers.computeIfAbsent(resource, r -> Collections.unmodifiableMap(rules.users().map(r)));
+  }
+
+  /** Forgets what {@link #mappedUser} worked out, with the page (or chunk) whose rows the store forgets. */
+  public void forgetMapped() {
+    mappedUsers.clear();
   }
 
   /** The next per-directory sequence number for an identity event. */

@@ -103,7 +103,8 @@ public class Reconciler {
     return inbox.firstDeliveries(store.connection(), config.groupId(), ids)
         .chain(fresh -> Steps.forEach(chunks, chunk -> prefetch(store, open, chunk)
             .chain(() -> Steps.forEach(chunk, r -> one(store, open, r, fresh.remove(r.eventId()))))
-            .chain(store::flushAndForget)))
+            .chain(store::flushAndForget)
+            .invoke(() -> open.values().forEach(DirectoryTx::forgetMapped))))
         .chain(() -> finish(open.values()));
   }
 
