@@ -193,22 +193,53 @@ public class SyncJobService {
               boolean complete = SyncMode.COMPLETE.name().equals(job.mode);
               String jobId = job.id;
               long start = System.nanoTime();
-              return plan(tx, jobId, complete)
-                  .invoke(planned -> Log.infof("sync job %s of directory %s planned in %d ms: %s", jobId, tx.directoryId,
-                      (System.nanoTime() - start) / 1_000_000, planned))
-                  .chain(
-                      planned ->
-                          population(tx)
-                              .chain(pop -> olderBlocked(tx, jobId)
-                                  .chain(older -> tx.store.job(jobId).chain(fresh -> decide(tx, fresh, planned, pop, complete, older)))));
+              return population(tx).chain(pop -> olderBlocked(tx, jobId).chain(older -> {
+                // An initial load (nothing of the directory managed yet) can only insert, and inserts
+                // are not limited there: classifying every change would decide nothing. Its plan is
+                // what was staged; the job's counters tell what it created.
+                boolean initialLoad = pop == 0 && older == null;
+                Uni<Map<String, Object>> planned = initialLoad ? stagedCounts(tx, jobId) : plan(tx, jobId, complete).map(SyncJobService::byAction);
+                return planned
+                    .invoke(p -> Log.infof("sync job %s of directory %s planned in %d ms: %s", jobId, tx.directoryId,
+                        (System.nanoTime() - start) / 1_000_000, p))
+                    .chain(p -> tx.store.job(jobId).chain(fresh -> decide(tx, fresh, p, pop, complete, older)));
+              }));
             });
   }
 
-  private Uni<Void> decide(
-      DirectoryTx tx, SyncJob job, Map<ThresholdAction, Long> planned, long population, boolean complete, SyncJob older) {
-    ThresholdVerdict verdict = ThresholdVerdict.evaluate(tx.rules.rules().thresholds(), planned, population, complete);
+  private static Map<String, Object> byAction(Map<ThresholdAction, Long> planned) {
     Map<String, Object> plan = new LinkedHashMap<>();
     planned.forEach((a, n) -> plan.put(a.name().toLowerCase(), n));
+    return plan;
+  }
+
+  /** An initial load's plan: its staged changes counted by kind, no classification. */
+  private static Uni<Map<String, Object>> stagedCounts(DirectoryTx tx, String jobId) {
+    return tx.store.query("select type, count(*) from staged_change where job_id = $1 group by type order by type", jobId)
+        .map(rows -> {
+          Map<String, Long> staged = new LinkedHashMap<>();
+          rows.forEach(r -> staged.put(r.getString(0), r.getLong(1)));
+          Map<String, Object> plan = new LinkedHashMap<>();
+          plan.put("initialLoad", true);
+          plan.put("staged", staged);
+          return plan;
+        });
+  }
+
+  /**
+   * {@code planned}: counts per action (lower-case action names), or an initial load's staged
+   * counts, which no threshold limits.
+   */
+  private Uni<Void> decide(
+      DirectoryTx tx, SyncJob job, Map<String, Object> planned, long population, boolean complete, SyncJob older) {
+    Map<ThresholdAction, Long> counts = new EnumMap<>(ThresholdAction.class);
+    for (ThresholdAction a : ThresholdAction.values()) {
+      if (planned.get(a.name().toLowerCase()) instanceof Long n) {
+        counts.put(a, n);
+      }
+    }
+    ThresholdVerdict verdict = ThresholdVerdict.evaluate(tx.rules.rules().thresholds(), counts, population, complete);
+    Map<String, Object> plan = new LinkedHashMap<>(planned);
     plan.put("population", population);
     List<String> reasons = new java.util.ArrayList<>(verdict.reasons());
     if (older != null) {

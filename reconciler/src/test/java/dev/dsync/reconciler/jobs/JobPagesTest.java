@@ -153,7 +153,7 @@ class JobPagesTest {
   }
 
   @Test
-  void a_job_of_16_pages_or_more_has_the_identity_tables_analyzed_and_completes_without_waiting_for_it() {
+  void an_initial_load_of_16_pages_or_more_is_planned_from_its_staged_counts_and_has_the_identity_tables_analyzed() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
     long before = analyses();
@@ -167,8 +167,28 @@ class JobPagesTest {
 
       await().atMost(Duration.ofSeconds(60)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
       assertThat(halt.pages(job)).isEqualTo(18);
-      assertThat(job(token, job).getLong("counters.created")).isEqualTo(70);
+      JsonPath first = job(token, job);
+      assertThat(first.getLong("counters.created")).isEqualTo(70);
+      // Nothing was managed yet: an initial load is not classified change by change, its plan is what was staged.
+      assertThat(first.getBoolean("planned.initialLoad")).isTrue();
+      assertThat(first.getLong("planned.staged.'dsync.source.user.upserted'")).isEqualTo(70);
+      assertThat(first.getLong("planned.population")).isZero();
       await().atMost(Duration.ofSeconds(30)).until(() -> analyses() > before);
+
+      // The next job of the directory is planned per action again.
+      String next = UUID.randomUUID().toString();
+      src.jobStarted(next, SyncMode.INCREMENTAL);
+      src.upsertUser(Source.user("s0", "s0@x.test", "Renamed", "0", "s0@x.test", true, null), next);
+      src.upsertUser(Source.user("t0", "t0@x.test", "T", "0", "t0@x.test", true, null), next);
+      src.jobCompleted(next, SyncMode.INCREMENTAL);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, next).getString("status")));
+      JsonPath second = job(token, next);
+      assertThat(second.getString("planned.initialLoad")).isNull();
+      assertThat(second.getLong("planned.inserted")).isEqualTo(1);
+      assertThat(second.getLong("planned.updated")).isEqualTo(1);
+      assertThat(second.getLong("planned.population")).isEqualTo(70);
+      assertThat(second.getLong("counters.created")).isEqualTo(1);
+      assertThat(second.getLong("counters.updated")).isEqualTo(1);
     }
   }
 
