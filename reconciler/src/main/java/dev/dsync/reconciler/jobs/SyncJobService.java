@@ -482,22 +482,8 @@ public class SyncJobService {
    * next part is worked out: a page was Java's work, then PostgreSQL's, each waiting for the other.
    */
   private static List<List<Integer>> parts(List<SourceChange> parsed) {
-    List<List<Integer>> parts = new java.util.ArrayList<>();
-    List<Integer> part = new java.util.ArrayList<>();
-    long weight = 0;
-    for (int i = 0; i < parsed.size(); i++) {
-      part.add(i);
-      weight += parsed.get(i) == null ? 1 : parsed.get(i).weight();
-      if (part.size() >= PART_CHANGES || weight >= PART_WEIGHT) {
-        parts.add(part);
-        part = new java.util.ArrayList<>();
-        weight = 0;
-      }
-    }
-    if (!part.isEmpty() || parts.isEmpty()) {
-      parts.add(part);
-    }
-    return parts;
+    List<Integer> indexes = java.util.stream.IntStream.range(0, parsed.size()).boxed().toList();
+    return Steps.runs(indexes, i -> parsed.get(i) == null ? 1 : parsed.get(i).weight(), PART_CHANGES, PART_WEIGHT, i -> false);
   }
 
   /**

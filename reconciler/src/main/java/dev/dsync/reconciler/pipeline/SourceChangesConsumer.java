@@ -198,25 +198,7 @@ public class SourceChangesConsumer {
    * a transaction past {@code maxWeight} (one heavy change still goes alone).
    */
   static List<List<Reconciler.Received>> segments(List<Reconciler.Received> batch, int maxWeight) {
-    List<List<Reconciler.Received>> segments = new ArrayList<>();
-    int from = 0;
-    long weight = 0;
-    for (int i = 0; i < batch.size(); i++) {
-      Reconciler.Received r = batch.get(i);
-      int w = r.change() == null ? 1 : r.change().weight();
-      if (i > from && weight + w > maxWeight) {
-        segments.add(batch.subList(from, i));
-        from = i;
-        weight = 0;
-      }
-      weight += w;
-      if (completesJob(r) || i == batch.size() - 1) {
-        segments.add(batch.subList(from, i + 1));
-        from = i + 1;
-        weight = 0;
-      }
-    }
-    return segments;
+    return Steps.runs(batch, r -> r.change() == null ? 1 : r.change().weight(), Integer.MAX_VALUE, maxWeight, SourceChangesConsumer::completesJob);
   }
 
   private static boolean completesJob(Reconciler.Received r) {
