@@ -74,12 +74,10 @@ public final class Store {
   private final Map<String, UUID[]> contribution = new HashMap<>();
   /** Direct canonical group ids per user, kept exact for the users present (a multiset). */
   private final Map<UUID, TreeMap<String, Integer>> groupIdsByUser = new HashMap<>();
-  /** Membership row ids per member (directory|type|resourceId), for the members whose rows are all here. */
-  private final Map<String, Set<String>> byMember = new HashMap<>();
-  private final Set<String> membersLoaded = new HashSet<>();
-  /** Membership row ids per group (directory|groupResourceId), for the groups whose rows are all here. */
-  private final Map<String, Set<String>> byGroup = new HashMap<>();
-  private final Set<String> groupsLoaded = new HashSet<>();
+  /** Membership row ids per member (directory|type|resourceId). */
+  private final RowsByKey byMember = new RowsByKey();
+  /** Membership row ids per group (directory|groupResourceId). */
+  private final RowsByKey byGroup = new RowsByKey();
   private final Map<String, SyncJob> jobs = new HashMap<>();
   private final Set<String> dirtyJobs = new LinkedHashSet<>();
   private final List<StagedChange> staged = new ArrayList<>();
@@ -314,8 +312,7 @@ public final class Store {
       m.cyclic = r.getBoolean("cyclic");
       memberships.put(id, m);
       contribution.put(id, contributes(m));
-      byMember.computeIfAbsent(memberKey(m.directoryId, m.memberType, m.memberResourceId), k -> new LinkedHashSet<>()).add(id);
-      byGroup.computeIfAbsent(groupKey(m.directoryId, m.groupResourceId), k -> new LinkedHashSet<>()).add(id);
+      index(m);
       out.add(m);
     }
     return out;
@@ -324,8 +321,7 @@ public final class Store {
   public void save(Membership m) {
     retract(m.id);
     memberships.put(m.id, m);
-    byMember.computeIfAbsent(memberKey(m.directoryId, m.memberType, m.memberResourceId), k -> new LinkedHashSet<>()).add(m.id);
-    byGroup.computeIfAbsent(groupKey(m.directoryId, m.groupResourceId), k -> new LinkedHashSet<>()).add(m.id);
+    index(m);
     deletedMemberships.remove(m.id);
     dirtyMemberships.add(m.id);
     UUID[] c = contributes(m);
@@ -341,10 +337,8 @@ public final class Store {
   public void delete(Membership m) {
     retract(m.id);
     contribution.remove(m.id);
-    Set<String> ofMember = byMember.get(memberKey(m.directoryId, m.memberType, m.memberResourceId));
-    if (ofMember != null) {
-      ofMember.remove(m.id);
-    }
+    byMember.remove(memberKey(m.directoryId, m.memberType, m.memberResourceId), m.id);
+    byGroup.remove(groupKey(m.directoryId, m.groupResourceId), m.id);
     memberships.put(m.id, null);
     dirtyMemberships.remove(m.id);
     deletedMemberships.add(m.id);
@@ -374,44 +368,69 @@ public final class Store {
    * whether memberships had arrived before it, 0.8 ms each.
    */
   public Uni<Void> loadMembershipsOfGroups(String directoryId, Collection<String> groupResourceIds) {
-    List<String> wanted = groupResourceIds.stream().filter(g -> !groupsLoaded.contains(groupKey(directoryId, g))).distinct().toList();
-    if (wanted.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return memberships("directory_id = $1 and group_resource_id = any($2)", directoryId, wanted.toArray(String[]::new))
-        .invoke(rows -> wanted.forEach(g -> groupsLoaded.add(groupKey(directoryId, g))))
-        .replaceWithVoid();
+    return loadRowsOf(byGroup, groupResourceIds, g -> groupKey(directoryId, g),
+        wanted -> memberships("directory_id = $1 and group_resource_id = any($2)", directoryId, wanted));
   }
 
   /** Every membership row of this group (by its source resource id), in id order. */
   public Uni<List<Membership>> membershipsOfGroup(String directoryId, String groupResourceId) {
-    return loadMembershipsOfGroups(directoryId, List.of(groupResourceId))
-        .map(v -> byGroup.getOrDefault(groupKey(directoryId, groupResourceId), Set.of()).stream()
-            .map(memberships::get)
-            .filter(Objects::nonNull)
-            .sorted(java.util.Comparator.comparing(m -> m.id))
-            .toList());
+    return loadMembershipsOfGroups(directoryId, List.of(groupResourceId)).map(v -> rowsOf(byGroup, groupKey(directoryId, groupResourceId)));
   }
 
   /** Loads every membership row of the given members (one query), so {@link #membershipsOfMember} answers from memory. */
   public Uni<Void> loadMembershipsOfMembers(String directoryId, String type, Collection<String> resourceIds) {
-    List<String> wanted = resourceIds.stream().filter(r -> !membersLoaded.contains(memberKey(directoryId, type, r))).distinct().toList();
-    if (wanted.isEmpty()) {
-      return Uni.createFrom().voidItem();
-    }
-    return memberships("directory_id = $1 and member_type = $2 and member_resource_id = any($3)", directoryId, type, wanted.toArray(String[]::new))
-        .invoke(rows -> wanted.forEach(r -> membersLoaded.add(memberKey(directoryId, type, r))))
-        .replaceWithVoid();
+    return loadRowsOf(byMember, resourceIds, r -> memberKey(directoryId, type, r),
+        wanted -> memberships("directory_id = $1 and member_type = $2 and member_resource_id = any($3)", directoryId, type, wanted));
   }
 
   /** Every membership row naming this member, in id order. */
   public Uni<List<Membership>> membershipsOfMember(String directoryId, String type, String resourceId) {
-    return loadMembershipsOfMembers(directoryId, type, List.of(resourceId))
-        .map(v -> byMember.getOrDefault(memberKey(directoryId, type, resourceId), Set.of()).stream()
-            .map(memberships::get)
-            .filter(Objects::nonNull)
-            .sorted(java.util.Comparator.comparing(m -> m.id))
-            .toList());
+    return loadMembershipsOfMembers(directoryId, type, List.of(resourceId)).map(v -> rowsOf(byMember, memberKey(directoryId, type, resourceId)));
+  }
+
+  /** Reads, in one query, the rows of the values whose rows are not all here yet; {@code query} gets those values. */
+  private static Uni<Void> loadRowsOf(
+      RowsByKey index, Collection<String> values, java.util.function.Function<String, String> keyOf, java.util.function.Function<String[], Uni<?>> query) {
+    List<String> wanted = values.stream().filter(v -> !index.loaded.contains(keyOf.apply(v))).distinct().toList();
+    if (wanted.isEmpty()) {
+      return Uni.createFrom().voidItem();
+    }
+    return query.apply(wanted.toArray(String[]::new)).invoke(rows -> wanted.forEach(v -> index.loaded.add(keyOf.apply(v)))).replaceWithVoid();
+  }
+
+  private List<Membership> rowsOf(RowsByKey index, String key) {
+    return index.ids.getOrDefault(key, Set.of()).stream()
+        .map(memberships::get)
+        .filter(Objects::nonNull)
+        .sorted(java.util.Comparator.comparing(m -> m.id))
+        .toList();
+  }
+
+  private void index(Membership m) {
+    byMember.add(memberKey(m.directoryId, m.memberType, m.memberResourceId), m.id);
+    byGroup.add(groupKey(m.directoryId, m.groupResourceId), m.id);
+  }
+
+  /** Row ids by a key (a member, a group), and the keys whose rows were all read (the rest may be partly here). */
+  private static final class RowsByKey {
+    final Map<String, Set<String>> ids = new HashMap<>();
+    final Set<String> loaded = new HashSet<>();
+
+    void add(String key, String id) {
+      ids.computeIfAbsent(key, k -> new LinkedHashSet<>()).add(id);
+    }
+
+    void remove(String key, String id) {
+      Set<String> of = ids.get(key);
+      if (of != null) {
+        of.remove(id);
+      }
+    }
+
+    void clear() {
+      ids.clear();
+      loaded.clear();
+    }
   }
 
   private static UUID[] contributes(Membership m) {
@@ -647,9 +666,7 @@ public final class Store {
       memberships.clear();
       contribution.clear();
       byMember.clear();
-      membersLoaded.clear();
       byGroup.clear();
-      groupsLoaded.clear();
       groupIdsByUser.clear();
       candidates.clear();
       linkedHere.clear();
