@@ -5,6 +5,7 @@ import jakarta.persistence.Column;
 import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
+import jakarta.persistence.Transient;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -29,6 +30,14 @@ public class GroupEntity extends PanacheEntityBase {
   public boolean deleted;
   public String attributes;
   public String raw;
+
+  /**
+   * {@code attributes} and {@code raw} as the pipeline last wrote them (null: read from the row), so
+   * the events of a change it just made do not parse back what it has just serialized.
+   */
+  @Transient public java.util.Map<String, Object> writtenAttributes;
+
+  @Transient public com.fasterxml.jackson.databind.JsonNode writtenRaw;
 
   @Column(name = "created_at")
   public Instant createdAt;

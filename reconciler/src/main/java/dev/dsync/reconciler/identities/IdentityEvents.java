@@ -37,6 +37,14 @@ public final class IdentityEvents {
     return json == null ? new TreeMap<>() : read(json, PROV);
   }
 
+  /** The source resource as written now, or read from its stored text. */
+  private static ObjectNode raw(com.fasterxml.jackson.databind.JsonNode written, String stored) {
+    if (written instanceof ObjectNode o) {
+      return o;
+    }
+    return stored == null ? null : EventJson.read(stored, ObjectNode.class);
+  }
+
   private static <T> T read(String json, TypeReference<T> type) {
     try {
       return EventJson.mapper().readValue(json, type);
@@ -47,7 +55,7 @@ public final class IdentityEvents {
 
   @SuppressWarnings("unchecked") // emails are stored as a list of maps by the mapper
   public static CanonicalUser user(UserEntity u, String directoryId) {
-    Map<String, Object> a = attributes(u.attributes);
+    Map<String, Object> a = u.writtenAttributes != null ? u.writtenAttributes : attributes(u.attributes);
     List<Email> emails = new ArrayList<>();
     if (a.get(Mapper.EMAILS) instanceof List<?> list) {
       for (Object o : list) {
@@ -73,11 +81,11 @@ public final class IdentityEvents {
         emails,
         CanonicalUser.State.valueOf(u.state),
         extra,
-        u.raw == null ? null : EventJson.read(u.raw, ObjectNode.class));
+        raw(u.writtenRaw, u.raw));
   }
 
   public static CanonicalGroup group(GroupEntity g) {
-    Map<String, Object> a = attributes(g.attributes);
+    Map<String, Object> a = g.writtenAttributes != null ? g.writtenAttributes : attributes(g.attributes);
     Map<String, Object> extra = new TreeMap<>();
     a.forEach((k, v) -> {
       if (k.startsWith(Mapper.ATTRIBUTES_PREFIX)) {
@@ -86,7 +94,7 @@ public final class IdentityEvents {
     });
     return new CanonicalGroup(
         g.id.toString(), g.tenantId, g.directoryId, g.externalId, g.displayName, extra,
-        g.raw == null ? null : EventJson.read(g.raw, ObjectNode.class));
+        raw(g.writtenRaw, g.raw));
   }
 
   /** Public names of changed attributes: {@code active} is published as the user's {@code state}. */

@@ -318,10 +318,12 @@ public class ChangeApplier {
   }
 
   private void setAttributes(DirectoryTx tx, UserEntity user, ConflictResolver.Merge merge, UserUpserted u) {
-    Map<String, Object> a = merge.attributes();
+    Map<String, Object> a = java.util.Collections.unmodifiableMap(merge.attributes());
     user.attributes = EventJson.write(a);
+    user.writtenAttributes = a;
     user.provenance = EventJson.write(merge.provenance());
     user.raw = EventJson.write(u.resource());
+    user.writtenRaw = u.resource();
     user.externalId = text(a.get("externalId"));
     user.userName = lower(text(a.get("userName")));
     user.primaryEmail = lower(MatchKey.primaryEmail(a));
@@ -410,6 +412,7 @@ public class ChangeApplier {
     TreeMap<String, Object> attrs = IdentityEvents.attributes(user.attributes);
     attrs.put(Mapper.ACTIVE, false);
     user.attributes = EventJson.write(attrs);
+    user.writtenAttributes = java.util.Collections.unmodifiableMap(attrs);
     user.state = "INACTIVE";
     user.updatedAt = Instant.now();
     if (tx.rules.rules().deprovisioning().policy() == DeprovisioningPolicy.DEACTIVATE_THEN_DELETE) {
@@ -497,9 +500,11 @@ public class ChangeApplier {
 
   private static void setGroup(DirectoryTx tx, GroupEntity group, GroupUpserted g, Map<String, Object> mapped) {
     group.attributes = EventJson.write(mapped);
+    group.writtenAttributes = java.util.Collections.unmodifiableMap(mapped);
     group.externalId = text(mapped.get("externalId"));
     group.displayName = text(mapped.get("displayName"));
     group.raw = EventJson.write(g.resource());
+    group.writtenRaw = g.resource();
     group.updatedAt = Instant.now();
     tx.store.save(group);
   }
