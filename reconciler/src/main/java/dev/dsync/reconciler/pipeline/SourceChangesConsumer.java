@@ -121,6 +121,11 @@ public class SourceChangesConsumer {
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatch());
+    // With the default 1 MiB per partition a poll stopped at ~1,040 user changes, half the batch a
+    // full sync's staging could take; 8 MiB in all bounds what two batches (one applying, one
+    // parsed) hold, however large their records.
+    props.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    props.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, 8 * 1024 * 1024);
     // A job's completion applies all its staged changes in the batch's transaction, which for a
     // large directory takes minutes; past this interval the broker would evict the consumer and
     // the batch would be re-delivered (and re-applied, forever) instead of committed.
@@ -160,7 +165,11 @@ public class SourceChangesConsumer {
             inFlight = new InFlight(applier.submit(() -> applyUntilDone(batch)), offsets,
                 batch.stream().map(Reconciler.Received::eventId).toList(), waited, System.nanoTime());
           }
-          if (System.currentTimeMillis() >= nextSweep) {
+          // Only a backlog is read ahead. A small batch means the consumer has caught up: polling
+          // beside it would cut what arrives next into smaller batches, more transactions for the
+          // same changes (push latency p99 rose from ~80 to ~105 ms at 500/s).
+          boolean backlog = batch.size() >= config.maxBatch() / 4;
+          if (System.currentTimeMillis() >= nextSweep || !backlog) {
             // Never beside a batch: the sweep applies jobs a batch may be applying.
             if (inFlight != null) {
               if (!finish(c, inFlight)) {
@@ -168,6 +177,8 @@ public class SourceChangesConsumer {
               }
               inFlight = null;
             }
+          }
+          if (System.currentTimeMillis() >= nextSweep) {
             nextSweep = System.currentTimeMillis() + config.graceSweepInterval().toMillis();
             sweep();
           }
