@@ -111,9 +111,9 @@ public class ApplyingJobs {
                   return Uni.createFrom().nullItem();
                 }
                 isolating[0]--;
-                long failed = cursor.firstTried();
-                // Only the change this one-change page tried is taken out; if none was tried (the
-                // failure came after the changes) or it is gone, the failure goes to the caller's retry.
+                long failed = cursor.firstRead();
+                // Only the change this one-change page read is taken out; if it read none or the
+                // change is gone, the failure goes to the caller's retry.
                 return failed == 0L
                     ? Uni.createFrom().failure(failure)
                     : reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failStaged(tx, jobId, failed, String.valueOf(failure.getMessage())))

@@ -14,16 +14,20 @@ public final class StagedCursor {
   long committed;
   /** The last row the page under way took; becomes {@link #committed} when its transaction commits. */
   long through;
-  /** The id of the first row the page under way tried (0: none). */
-  long firstTried;
+  /**
+   * The id of the first row the page under way read (0: none). In a page of one change, that change
+   * is what any failure of the page is blamed on, whether it came in the page's reads ahead (a value
+   * no query can take), its apply, or its writes.
+   */
+  long firstRead;
 
   /** Called once the page's transaction committed. */
   public void pageCommitted() {
     committed = Math.max(committed, through);
   }
 
-  /** The first row the last page tried, 0 if none. */
-  public long firstTried() {
-    return firstTried;
+  /** The first row the last page read, 0 if none. */
+  public long firstRead() {
+    return firstRead;
   }
 }

@@ -283,7 +283,7 @@ public class SyncJobService {
    */
   public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, StagedCursor cursor) {
     // Nothing of an earlier, failed page may count as committed, whatever this one finds.
-    cursor.firstTried = 0L;
+    cursor.firstRead = 0L;
     cursor.through = cursor.committed;
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
@@ -293,10 +293,7 @@ public class SyncJobService {
       tx.counters = counters;
       long from = cursor.committed;
       long[] after = {from};
-      return page(tx, jobId, after, size, (staged, change) -> {
-            if (cursor.firstTried == 0L) {
-              cursor.firstTried = staged.id;
-            }
+      return page(tx, jobId, after, size, first -> cursor.firstRead = first, (staged, change) -> {
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
@@ -382,14 +379,14 @@ public class SyncJobService {
     // Pages are repeated subscriptions, not nested ones: a nested chain would keep every finished
     // page's rows reachable until the last page (a 20,000-change job ran out of a 384 MiB heap).
     long[] after = {0L};
-    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), visit, recordActions)).until(more -> !more)
+    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), first -> {}, visit, recordActions)).until(more -> !more)
         .collect().last().replaceWithVoid();
   }
 
   /** One page after {@code after[0]} (advanced); answers whether a further page may follow. */
   private Uni<Boolean> page(
-      DirectoryTx tx, String jobId, long[] after, int size, java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit,
-      boolean recordActions) {
+      DirectoryTx tx, String jobId, long[] after, int size, java.util.function.LongConsumer firstRead,
+      java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean recordActions) {
     return tx.store
         .query("select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3",
             jobId, after[0], size)
@@ -410,6 +407,7 @@ public class SyncJobService {
               if (rows.isEmpty()) {
                 return Uni.createFrom().item(false);
               }
+              firstRead.accept(rows.get(0).id);
               // Each staged change is parsed once per page (null: a deletion of something a complete sync did not list).
               // The page ends early before a change that would take it past the weight limit; the
               // rows after that are read again by the next page.
