@@ -102,6 +102,7 @@ public class ApplyingJobs {
     return Multi.createBy().repeating()
         .uni(() -> {
           int size = isolating[0] > 0 ? 1 : config.applyPageSize();
+          cursor.firstRead = 0L; // a failure before the page reads anything blames no row
           return reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.applyPage(tx, jobId, size, cursor))
               .onFailure(Reconciler::poison)
               .recoverWithUni(failure -> {

@@ -260,16 +260,7 @@ public class Reconciler {
         || f instanceof IllegalArgumentException
         || f instanceof NullPointerException
         || f instanceof ClassCastException
-        || f instanceof java.io.UncheckedIOException
-        || dataException(f);
-  }
-
-  /**
-   * PostgreSQL's class 22, data exception: a value the database can never store, such as a NUL
-   * character in text (22021). Retrying held the directory, and the consumer's partition, forever.
-   */
-  private static boolean dataException(Throwable f) {
-    return f instanceof io.vertx.pgclient.PgException pg && pg.getSqlState() != null && pg.getSqlState().startsWith("22");
+        || f instanceof java.io.UncheckedIOException;
   }
 
   private void count(Outcome o) {

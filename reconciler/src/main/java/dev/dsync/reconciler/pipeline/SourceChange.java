@@ -46,7 +46,27 @@ public record SourceChange(
     if (data == null) {
       throw new RejectedChange("no data");
     }
+    if (json.contains("\\u0000") && hasNul(json)) {
+      // PostgreSQL text cannot hold it: every statement naming the value would fail, whether it
+      // reads ahead, classifies or writes, and the change would be retried forever.
+      throw new RejectedChange("a value holds a NUL character (\\u0000), which PostgreSQL cannot store");
+    }
     return new SourceChange(id, t, tenantId, directoryId, data, json);
+  }
+
+  /** Whether a field name or string value of the JSON text holds U+0000 (not merely the text "\\u0000"). */
+  static boolean hasNul(String json) {
+    try (com.fasterxml.jackson.core.JsonParser p = EventJson.mapper().getFactory().createParser(json)) {
+      for (var t = p.nextToken(); t != null; t = p.nextToken()) {
+        if ((t == com.fasterxml.jackson.core.JsonToken.VALUE_STRING || t == com.fasterxml.jackson.core.JsonToken.FIELD_NAME)
+            && p.getText().indexOf('\0') >= 0) {
+          return true;
+        }
+      }
+      return false;
+    } catch (java.io.IOException e) {
+      return false; // it parsed a moment ago
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import jakarta.enterprise.inject.Instance;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -139,8 +141,18 @@ public class SourceChangesConsumer {
     });
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer = c;
-      c.subscribe(List.of(config.sourceTopic()));
-      InFlight inFlight = null;
+      inFlight = null;
+      c.subscribe(List.of(config.sourceTopic()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          // Inside poll, on this thread: the batch under way finishes and its offsets are committed
+          // before its partitions move, or their next owner would apply it again beside it.
+          settle(c, true);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+      });
       try {
         while (running) {
           ConsumerRecords<String, byte[]> records = c.poll(config.pollTimeout());
@@ -154,11 +166,8 @@ public class SourceChangesConsumer {
             batch.add(parse(r));
             offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
           }
-          if (inFlight != null) {
-            if (!finish(c, inFlight)) {
-              return; // stopping: that batch was not committed and will be re-delivered, as will this one
-            }
-            inFlight = null;
+          if (!settle(c, false)) {
+            return; // stopping: that batch was not committed and will be re-delivered, as will this one
           }
           if (!batch.isEmpty()) {
             long waited = System.currentTimeMillis() - oldest;
@@ -169,16 +178,12 @@ public class SourceChangesConsumer {
           // beside it would cut what arrives next into smaller batches, more transactions for the
           // same changes (push latency p99 rose from ~80 to ~105 ms at 500/s).
           boolean backlog = batch.size() >= config.maxBatch() / 4;
-          if (System.currentTimeMillis() >= nextSweep || !backlog) {
-            // Never beside a batch: the sweep applies jobs a batch may be applying.
-            if (inFlight != null) {
-              if (!finish(c, inFlight)) {
-                return;
-              }
-              inFlight = null;
-            }
+          boolean sweepDue = System.currentTimeMillis() >= nextSweep;
+          // Never a sweep beside a batch: it applies jobs a batch may be applying.
+          if ((sweepDue || !backlog) && !settle(c, false)) {
+            return;
           }
-          if (System.currentTimeMillis() >= nextSweep) {
+          if (sweepDue) {
             nextSweep = System.currentTimeMillis() + config.graceSweepInterval().toMillis();
             sweep();
           }
@@ -186,9 +191,7 @@ public class SourceChangesConsumer {
       } catch (WakeupException e) {
         // stop() woke the poll
       }
-      if (inFlight != null) {
-        finish(c, inFlight); // stopping: what the batch under way committed in PostgreSQL is committed in Kafka too
-      }
+      settle(c, false); // stopping: what the batch under way committed in PostgreSQL is committed in Kafka too
     } catch (RuntimeException e) {
       Log.errorf(e, "source consumer stopped: %s", e.getMessage());
     } finally {
@@ -196,6 +199,22 @@ public class SourceChangesConsumer {
       consumer = null;
       running = false;
     }
+  }
+
+  /** The batch on the applier thread, if any (only the consumer thread touches it). */
+  private InFlight inFlight;
+
+  /**
+   * Waits for the batch under way, if any, and commits its offsets ({@code sync}: waiting for the
+   * broker); false if it was not committed (stopping).
+   */
+  private boolean settle(KafkaConsumer<String, byte[]> c, boolean sync) {
+    InFlight batch = inFlight;
+    if (batch == null) {
+      return true;
+    }
+    inFlight = null;
+    return finish(c, batch, sync);
   }
 
   /** A batch handed to the applier thread: its outcome, offsets, event ids, and timings for the log. */
@@ -206,7 +225,7 @@ public class SourceChangesConsumer {
    * stopping). The batch's effects and inbox ids are committed: a lost offset commit only
    * re-delivers changes the inbox skips, so the next poll need not wait for the broker's answer.
    */
-  private boolean finish(KafkaConsumer<String, byte[]> c, InFlight batch) {
+  private boolean finish(KafkaConsumer<String, byte[]> c, InFlight batch, boolean sync) {
     boolean applied;
     try {
       applied = batch.applied().get();
@@ -223,11 +242,19 @@ public class SourceChangesConsumer {
     for (ConsumerCheckpoint checkpoint : checkpoints) {
       checkpoint.committed(batch.ids());
     }
-    c.commitAsync(batch.offsets(), (committed, failure) -> {
-      if (failure != null) {
+    if (sync) {
+      try {
+        c.commitSync(batch.offsets());
+      } catch (RuntimeException failure) {
         Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
       }
-    });
+    } else {
+      c.commitAsync(batch.offsets(), (committed, failure) -> {
+        if (failure != null) {
+          Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
+        }
+      });
+    }
     Log.debugf("batch of %d: oldest published %d ms before it was handed over, applied %d ms", batch.ids().size(), batch.waitedMillis(),
         (committing - batch.started()) / 1_000_000);
     return true;
