@@ -297,7 +297,7 @@ public class SyncJobService {
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
-          }, false)
+          }, true, false)
           .call(() -> {
             cursor.through = after[0];
             return after[0] == from
@@ -379,14 +379,14 @@ public class SyncJobService {
     // Pages are repeated subscriptions, not nested ones: a nested chain would keep every finished
     // page's rows reachable until the last page (a 20,000-change job ran out of a 384 MiB heap).
     long[] after = {0L};
-    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), first -> {}, visit, recordActions)).until(more -> !more)
+    return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), first -> {}, visit, false, recordActions)).until(more -> !more)
         .collect().last().replaceWithVoid();
   }
 
   /** One page after {@code after[0]} (advanced); answers whether a further page may follow. */
   private Uni<Boolean> page(
       DirectoryTx tx, String jobId, long[] after, int size, java.util.function.LongConsumer firstRead,
-      java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean recordActions) {
+      java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean applying, boolean recordActions) {
     return tx.store
         .query("select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3",
             jobId, after[0], size)
@@ -439,7 +439,7 @@ public class SyncJobService {
               List<List<Integer>> parts = parts(parsed);
               List<Uni<Void>> written = new java.util.ArrayList<>();
               Throwable[] aheadFailed = {null};
-              Uni<Void> chain = applier.prefetch(tx, changes, unseen, !recordActions)
+              Uni<Void> chain = applier.prefetch(tx, changes, unseen, applying)
                   .chain(() -> Steps.forEach(parts, part -> Steps.forEach(part, i -> visit.apply(rows.get(i), parsed.get(i)))
                       .invoke(() -> {
                         if (part != parts.get(parts.size() - 1)) {
