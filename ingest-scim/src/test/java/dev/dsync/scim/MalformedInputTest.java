@@ -52,7 +52,8 @@ class MalformedInputTest {
     // Hand-picked cases that mutation rarely produces.
     for (String body : List.of("", "null", "[]", "\"x\"", "{", "{}", "{\"userName\":null}", "{\"userName\":{}}", "{\"userName\":\"\"}",
         "{\"userName\":\"x\",\"active\":\"maybe\"}", "{\"userName\":\"x\",\"emails\":\"nope\"}", "{\"userName\":\"x\",\"name\":[1,2]}",
-        "{\"userName\":\"x\"} trailing")) {
+        "{\"userName\":\"x\"} trailing", "{\"userName\":\"nul\\u0000@example.com\"}",
+        "{\"userName\":\"x@example.com\",\"name\":{\"givenName\":\"\\u0000\"}}", "{\"userName\":\"x@example.com\",\"title\\u0000\":\"t\"}")) {
       rejected += expectRejected(fails, dir, "POST /Users " + body.substring(0, Math.min(40, body.length())), () -> dir.scim().body(body).post("/Users"));
     }
     rejected += expectRefusedOversize(fails, dir, "{\"userName\":\"" + "x".repeat(2_000_000) + "\"}");
@@ -61,7 +62,8 @@ class MalformedInputTest {
         "{\"Operations\":[{\"op\":\"remove\"}]}", "{\"Operations\":[{\"op\":\"add\",\"path\":\"emails[type eq \\\"work\\\"\",\"value\":\"x\"}]}",
         "{\"Operations\":[{\"op\":\"replace\",\"path\":\"active\",\"value\":\"perhaps\"}]}", "{\"Operations\":[{\"op\":\"remove\",\"path\":\"userName\"}]}",
         "{\"Operations\":[{\"op\":\"replace\",\"path\":\"userName\",\"value\":\"\"}]}", "{\"Operations\":[{\"op\":\"replace\",\"value\":{\"groups\":[]}}]}",
-        "{\"Operations\":[{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"ok\"},{\"op\":\"replace\",\"path\":\"id\",\"value\":\"x\"}]}")) {
+        "{\"Operations\":[{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"ok\"},{\"op\":\"replace\",\"path\":\"id\",\"value\":\"x\"}]}",
+        "{\"Operations\":[{\"op\":\"replace\",\"path\":\"name.givenName\",\"value\":\"n\\u0000ul\"}]}")) {
       rejected += expectRejected(fails, dir, "PATCH /Users " + body, () -> dir.scim().body(body).patch("/Users/" + userId));
     }
     for (String filter : List.of("userName eq", "userName eq \"a\" and", "emails[type eq \"work\"", "(((", "userName eq \"a\")",
@@ -71,6 +73,13 @@ class MalformedInputTest {
     rejected += expectRejected(fails, dir, "GET bad startIndex", () -> dir.scim().queryParam("startIndex", "one").get("/Users"));
     rejected += expectRejected(fails, dir, "GET bad sortOrder", () -> dir.scim().queryParam("sortOrder", "sideways").get("/Users"));
     rejected += expectRejected(fails, dir, "GET bad sortBy", () -> dir.scim().queryParam("sortBy", "x'; drop table").get("/Users"));
+    // A NUL character cannot be stored (PostgreSQL text and jsonb): a member id, a group name, a filter value.
+    rejected += expectRejected(fails, dir, "PATCH /Groups NUL member", () -> dir.scim()
+        .body("{\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"m\\u0000\"}]}]}").patch("/Groups/" + groupId));
+    rejected += expectRejected(fails, dir, "PATCH /Groups NUL member display", () -> dir.scim()
+        .body("{\"Operations\":[{\"op\":\"add\",\"path\":\"members\",\"value\":[{\"value\":\"m2\",\"display\":\"d\\u0000\"}]}]}").patch("/Groups/" + groupId));
+    rejected += expectRejected(fails, dir, "POST /Groups NUL name", () -> dir.scim().body("{\"displayName\":\"G\\u0000\"}").post("/Groups"));
+    rejected += expectRejected(fails, dir, "GET filter NUL", () -> dir.scim().queryParam("filter", "userName eq \"a\u0000b\"").get("/Users"));
 
     assertThat(fails).isEmpty();
     assertThat(rejected).as("most mutations are rejected").isGreaterThan(300);

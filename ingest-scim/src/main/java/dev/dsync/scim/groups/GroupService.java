@@ -472,11 +472,14 @@ public class GroupService {
       if (value == null || !(value.isTextual() || value.isNumber()) || value.asText().isBlank()) {
         throw ScimProblem.invalidValue("each member needs a 'value' (the member's id)");
       }
+      JsonNode type = m.isObject() ? field(m, "type") : null;
+      JsonNode display = m.isObject() ? field(m, "display") : null;
+      if (value.asText().indexOf('\0') >= 0 || display != null && display.isTextual() && display.asText().indexOf('\0') >= 0) {
+        throw ScimProblem.invalidValue("a member holds a NUL character (\\u0000), which cannot be stored");
+      }
       if (seen.put(value.asText(), true) != null) {
         continue;
       }
-      JsonNode type = m.isObject() ? field(m, "type") : null;
-      JsonNode display = m.isObject() ? field(m, "display") : null;
       String t = type == null || !type.isTextual() ? "User" : type.asText().equalsIgnoreCase("group") ? "Group" : "User";
       out.add(new Member(value.asText(), t, display == null || !display.isTextual() ? null : display.asText()));
     }

@@ -89,7 +89,30 @@ public final class ResourceNormalizer {
     ObjectNode result = JSON.objectNode();
     result.set("schemas", schemas);
     result.setAll(out);
+    refuseNul(result);
     return result;
+  }
+
+  /**
+   * A NUL character (JSON {@code \\u0000}) cannot be stored, in PostgreSQL text or jsonb: it was a
+   * 500 from the database, and downstream it would hold the directory's changes in a retry loop.
+   */
+  private static void refuseNul(JsonNode node) {
+    if (node.isTextual() && node.textValue().indexOf('\0') >= 0) {
+      throw ScimProblem.invalidValue("a value holds a NUL character (\\u0000), which cannot be stored");
+    }
+    if (node.isObject()) {
+      Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+      while (fields.hasNext()) {
+        Map.Entry<String, JsonNode> f = fields.next();
+        if (f.getKey().indexOf('\0') >= 0) {
+          throw ScimProblem.invalidValue("an attribute name holds a NUL character (\\u0000)");
+        }
+        refuseNul(f.getValue());
+      }
+    } else if (node.isArray()) {
+      node.forEach(ResourceNormalizer::refuseNul);
+    }
   }
 
   private static ResourceSchema.Extension extensionOwning(ResourceSchema schema, String key) {
