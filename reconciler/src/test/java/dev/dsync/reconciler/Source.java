@@ -137,6 +137,20 @@ public final class Source implements AutoCloseable {
     return send(EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(jobId, "conn-1", mode, Instant.now(), Map.of()));
   }
 
+  /**
+   * A job listing {@code n} users {@code <prefix><i>} (userName and email {@code <prefix><i>@x.test}):
+   * started, listed and completed; answers the job's id.
+   */
+  public String syncUsers(String prefix, int n, SyncMode mode) {
+    String job = java.util.UUID.randomUUID().toString();
+    jobStarted(job, mode);
+    for (int i = 0; i < n; i++) {
+      upsertUser(user(prefix + i, prefix + i + "@x.test", prefix.toUpperCase(), "" + i, prefix + i + "@x.test", true, null), job);
+    }
+    jobCompleted(job, mode);
+    return job;
+  }
+
   @Override
   public void close() {
     producer.close();

@@ -282,8 +282,8 @@ public class SyncJobService {
    * rows {@code cursor} says committed pages applied.
    */
   public Uni<Boolean> applyPage(DirectoryTx tx, String jobId, int size, StagedCursor cursor) {
-    // Nothing of an earlier, failed page may count as committed, whatever this one finds.
-    cursor.firstRead = 0L;
+    // Nothing of an earlier, failed page may count as committed, whatever this one finds (the
+    // caller clears firstRead before the transaction, which may fail before this runs).
     cursor.through = cursor.committed;
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {

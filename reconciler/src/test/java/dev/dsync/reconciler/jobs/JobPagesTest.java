@@ -158,12 +158,7 @@ class JobPagesTest {
     String token = Tokens.admin(tenant);
     long before = analyses();
     try (Source src = Source.newDirectory(tenant)) {
-      String job = UUID.randomUUID().toString();
-      src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 70; i++) {
-        src.upsertUser(Source.user("s" + i, "s" + i + "@x.test", "S", "" + i, "s" + i + "@x.test", true, null), job);
-      }
-      src.jobCompleted(job, SyncMode.COMPLETE);
+      String job = src.syncUsers("s", 70, SyncMode.COMPLETE);
 
       await().atMost(Duration.ofSeconds(60)).until(() -> "COMPLETED".equals(job(token, job).getString("status")));
       assertThat(halt.pages(job)).isEqualTo(18);

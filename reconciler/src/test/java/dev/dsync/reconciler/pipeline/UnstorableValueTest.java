@@ -48,12 +48,7 @@ class UnstorableValueTest {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
     try (Source src = Source.newDirectory(tenant)) {
-      String first = UUID.randomUUID().toString();
-      src.jobStarted(first, SyncMode.COMPLETE);
-      for (int i = 0; i < 3; i++) {
-        src.upsertUser(Source.user("n" + i, "n" + i + "@x.test", "N", "" + i, "n" + i + "@x.test", true, null), first);
-      }
-      src.jobCompleted(first, SyncMode.COMPLETE);
+      String first = src.syncUsers("n", 3, SyncMode.COMPLETE);
       await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, first).getString("status")));
 
       // Not an initial load: this job is planned change by change, reading ahead for each.
