@@ -38,6 +38,33 @@ public final class Processes {
     return total;
   }
 
+  /**
+   * CPU seconds (user + system) the threads of a JVM whose names start with {@code prefix} have
+   * used (the JIT's are "C1 CompilerThre" and "C2 CompilerThre", as the kernel keeps 15 characters),
+   * or -1 when /proc cannot tell.
+   */
+  public static double threadCpuSeconds(long pid, String prefix) {
+    Path tasks = Path.of("/proc", Long.toString(pid), "task");
+    try (var dirs = Files.list(tasks)) {
+      double total = 0;
+      for (Path task : dirs.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (name.startsWith(prefix)) {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+          }
+        } catch (IOException e) {
+          // the thread ended between the listing and the read
+        }
+      }
+      return total;
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   private static double cpuOf(long pid) {
     try {
       String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
