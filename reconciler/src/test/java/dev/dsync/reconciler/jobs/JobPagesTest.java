@@ -1,6 +1,7 @@
 package dev.dsync.reconciler.jobs;
 
 import static io.restassured.RestAssured.given;
+import static dev.dsync.reconciler.SyncJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -191,9 +192,5 @@ class JobPagesTest {
   private long analyses() {
     return pool.query("select analyze_count from pg_stat_user_tables where schemaname = current_schema() and relname = 'canonical_user'")
         .execute().await().atMost(Duration.ofSeconds(5)).iterator().next().getLong(0);
-  }
-
-  private static JsonPath job(String token, String id) {
-    return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().statusCode(200).extract().jsonPath();
   }
 }

@@ -1,7 +1,6 @@
 package dev.dsync.reconciler.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.dsync.devstack.DevstackTestResource;
 import dev.dsync.reconciler.IdentityProbe;
@@ -10,10 +9,7 @@ import dev.dsync.reconciler.Tokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
-import java.time.Duration;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** A change whose identity event Kafka would refuse (test limit 20,000 bytes) is kept as failed; the directory goes on. */
@@ -29,14 +25,7 @@ class OversizedEventTest {
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
       var big = Source.user("big", "big@x.test", "Big", "B", "big@x.test", true, null);
       big.put("title", "t".repeat(30_000));
-      UUID bigEvent = src.upsertUser(big, null);
-      src.upsertUser(Source.user("next", "next@x.test", "Next", "N", "next@x.test", true, null), null);
-
-      await().atMost(Duration.ofSeconds(30)).until(() -> !probe.events(src.directory).isEmpty());
-      assertThat(probe.events(src.directory)).singleElement()
-          .satisfies(e -> assertThat(e.data().path("user").path("userName").asText()).isEqualTo("next@x.test"));
-      String reason = pool.preparedQuery("select reason from failed_event where event_id = $1").execute(Tuple.of(bigEvent))
-          .await().atMost(Duration.ofSeconds(5)).iterator().next().getString(0);
+      String reason = FailedChanges.pushedBeforeAGoodOne(pool, src, probe, big);
       assertThat(reason).contains("at most 20000");
     }
   }

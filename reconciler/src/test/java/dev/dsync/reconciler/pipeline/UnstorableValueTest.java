@@ -1,6 +1,6 @@
 package dev.dsync.reconciler.pipeline;
 
-import static io.restassured.RestAssured.given;
+import static dev.dsync.reconciler.SyncJobs.job;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -13,7 +13,6 @@ import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Pool;
-import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.util.UUID;
@@ -33,13 +32,9 @@ class UnstorableValueTest {
   void a_pushed_user_with_a_nul_character_is_kept_as_failed_and_the_next_change_applies() {
     String tenant = Tokens.newTenant();
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
-      UUID bad = src.upsertUser(Source.user("nul", "nul\u0000@x.test", "Nul", "N", "nul@x.test", true, null), null);
-      src.upsertUser(Source.user("next", "next@x.test", "Next", "N", "next@x.test", true, null), null);
-
-      await().atMost(Duration.ofSeconds(30)).until(() -> !probe.events(src.directory).isEmpty());
-      assertThat(probe.events(src.directory)).singleElement()
-          .satisfies(e -> assertThat(e.data().path("user").path("userName").asText()).isEqualTo("next@x.test"));
-      assertThat(reason(bad)).contains("NUL");
+      String reason = FailedChanges.pushedBeforeAGoodOne(
+          pool, src, probe, Source.user("nul", "nul\u0000@x.test", "Nul", "N", "nul@x.test", true, null));
+      assertThat(reason).contains("NUL");
     }
   }
 
@@ -62,7 +57,7 @@ class UnstorableValueTest {
       JsonPath done = job(token, next);
       assertThat(done.getLong("planned.inserted")).isEqualTo(1);
       assertThat(done.getLong("counters.created")).isEqualTo(1);
-      assertThat(reason(bad)).contains("NUL");
+      assertThat(FailedChanges.reason(pool, bad)).contains("NUL");
     }
   }
 
@@ -71,14 +66,5 @@ class UnstorableValueTest {
     assertThat(SourceChange.hasNul("{\"a\":\"x\\u0000y\"}")).isTrue();
     assertThat(SourceChange.hasNul("{\"a\":\"x\\\\u0000y\"}")).isFalse();
     assertThat(SourceChange.hasNul("{\"a\\u0000\":1}")).isTrue();
-  }
-
-  private String reason(UUID eventId) {
-    return pool.preparedQuery("select reason from failed_event where event_id = $1").execute(Tuple.of(eventId))
-        .await().atMost(Duration.ofSeconds(5)).iterator().next().getString(0);
-  }
-
-  private static JsonPath job(String token, String id) {
-    return given().auth().oauth2(token).get("/api/v1/sync-jobs/" + id).then().statusCode(200).extract().jsonPath();
   }
 }
