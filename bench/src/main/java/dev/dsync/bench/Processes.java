@@ -52,8 +52,7 @@ public final class Processes {
           String stat = Files.readString(task.resolve("stat"));
           String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           if (name.startsWith(prefix)) {
-            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+            total += ticks(stat, 2) / 100.0;
           }
         } catch (IOException e) {
           // the thread ended between the listing and the read
@@ -65,13 +64,21 @@ public final class Processes {
     }
   }
 
+  /** The first {@code count} of a stat line's utime, stime, cutime, cstime (fields 14-17), in clock ticks. */
+  private static long ticks(String stat, int count) {
+    // counted from the state field (3), after the command name, which may hold spaces
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    long ticks = 0;
+    for (int i = 11; i < 11 + count; i++) {
+      ticks += Long.parseLong(f[i]);
+    }
+    return ticks;
+  }
+
   private static double cpuOf(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      // fields 14-17 of stat (utime, stime, cutime, cstime), counted from the state field (3)
-      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]) + Long.parseLong(f[13]) + Long.parseLong(f[14]);
-      return ticks / 100.0;
+      // with the children reaped (cutime, cstime): PostgreSQL's backends that ended
+      return ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat")), 4) / 100.0;
     } catch (IOException | RuntimeException e) {
       return -1;
     }
