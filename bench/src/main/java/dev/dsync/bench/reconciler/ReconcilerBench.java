@@ -318,6 +318,8 @@ public final class ReconcilerBench {
       reader.expect(push, n);
       Map<String, Long> sentMicros = reader.sent;
       System.out.printf(Locale.ROOT, "push: directory %s, %d new users at %d/s%n", push, n, rate);
+      Map<String, Double> pushCpuBefore = cpu();
+      pushCpuBefore.put("load generator", Processes.cpuSeconds(ProcessHandle.current().pid()));
       long start = System.nanoTime();
       pushUsers(push, "", rate, n, sentMicros);
       double pushActual = n / ((System.nanoTime() - start) / 1e9);
@@ -325,6 +327,8 @@ public final class ReconcilerBench {
       while (reader.count(push) < n && System.nanoTime() < pushDeadline) {
         LockSupport.parkNanos(50_000_000L);
       }
+      Map<String, Double> pushCpuAfter = cpu();
+      pushCpuAfter.put("load generator", Processes.cpuSeconds(ProcessHandle.current().pid()));
       Latencies lat = reader.latencies;
       Latencies received = reader.receivedLatencies;
       facts.put("push", Map.of("directory", push, "events", n, "rate", rate, "actualRate", pushActual, "identityEvents", reader.count(push)));
@@ -337,6 +341,12 @@ public final class ReconcilerBench {
       results.add(new Result("push " + rate + "/s", "p99 source published -> identity published", p99, "ms", "< 100", p99 < 100 && lat.count() == n));
       results.add(new Result("push " + rate + "/s", "max source published -> identity published", lat.percentileMillis(100), "ms", "", true));
       results.add(new Result("push " + rate + "/s", "p99 source published -> identity received by a consumer", received.percentileMillis(99), "ms", "", true));
+      // A pushed change arrives in a small batch of its own, so it costs several times a sync's
+      // change: this is what decides how close a push is to filling the machine.
+      for (String p : pushCpuAfter.keySet()) {
+        double used = pushCpuAfter.get(p) - pushCpuBefore.getOrDefault(p, 0.0);
+        results.add(new Result("push " + rate + "/s", "CPU ms per pushed change: " + p, 1000 * used / n, "ms", "", true));
+      }
     } finally {
       memory.stop();
     }
