@@ -33,6 +33,27 @@ public interface ReconcilerConfig {
   @WithDefault("30m")
   Duration maxBatchDuration();
 
+  /**
+   * Longest a batch's offsets wait to be committed in Kafka. A batch's effects and inbox ids are
+   * committed in PostgreSQL before its offsets, so offsets committed later only mean that a crash
+   * re-delivers a little more, which the inbox skips; committing them after every small push
+   * batch was ~170 offset commits a second at 500 pushes/s, a large part of the broker's work.
+   * Offsets are still committed before partitions move (waiting for the broker) and when the consumer stops.
+   */
+  @WithDefault("1s")
+  Duration offsetCommitInterval();
+
+  /**
+   * How long the broker may hold a fetch to gather {@code fetch.min.bytes} (set with it) once the
+   * consumer has caught up: a push then arrives in batches of a few milliseconds' changes rather
+   * than one or two at a time, each batch a transaction and its outbox rows a relay claim. A
+   * backlog fills a fetch at once and never waits. At 500 pushes/s, 20 ms cut the CPU per pushed
+   * change of the reconciler, Kafka and PostgreSQL by about a quarter, and the p50 latency did not
+   * rise: the machine was less busy. 0 turns it off.
+   */
+  @WithDefault("20ms")
+  Duration fetchMaxWait();
+
   /** How long one poll waits for records. */
   @WithDefault("200ms")
   Duration pollTimeout();

@@ -132,6 +132,10 @@ public class SourceChangesConsumer {
     // large directory takes minutes; past this interval the broker would evict the consumer and
     // the batch would be re-delivered (and re-applied, forever) instead of committed.
     props.put(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, (int) config.maxBatchDuration().toMillis());
+    if (!config.fetchMaxWait().isZero()) {
+      props.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
+      props.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) config.fetchMaxWait().toMillis());
+    }
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, "reconciler-" + UUID.randomUUID().toString().substring(0, 8));
     long nextSweep = 0;
     ExecutorService applier = Executors.newSingleThreadExecutor(r -> {
@@ -142,12 +146,14 @@ public class SourceChangesConsumer {
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       consumer = c;
       inFlight = null;
+      uncommitted.clear();
       c.subscribe(List.of(config.sourceTopic()), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
           // Inside poll, on this thread: the batch under way finishes and its offsets are committed
           // before its partitions move, or their next owner would apply it again beside it.
           settle(c, true);
+          commitOffsets(c, true);
         }
 
         @Override
@@ -167,7 +173,7 @@ public class SourceChangesConsumer {
             offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
           }
           if (!settle(c, false)) {
-            return; // stopping: that batch was not committed and will be re-delivered, as will this one
+            break; // stopping: that batch was not committed and will be re-delivered, as will this one
           }
           if (!batch.isEmpty()) {
             long waited = System.currentTimeMillis() - oldest;
@@ -181,7 +187,10 @@ public class SourceChangesConsumer {
           boolean sweepDue = System.currentTimeMillis() >= nextSweep;
           // Never a sweep beside a batch: it applies jobs a batch may be applying.
           if ((sweepDue || !backlog) && !settle(c, false)) {
-            return;
+            break;
+          }
+          if (inFlight == null && !uncommitted.isEmpty() && System.nanoTime() - lastOffsetCommit >= config.offsetCommitInterval().toNanos()) {
+            commitOffsets(c, false);
           }
           if (sweepDue) {
             nextSweep = System.currentTimeMillis() + config.graceSweepInterval().toMillis();
@@ -192,6 +201,7 @@ public class SourceChangesConsumer {
         // stop() woke the poll
       }
       settle(c, false); // stopping: what the batch under way committed in PostgreSQL is committed in Kafka too
+      commitOffsets(c, false); // closing the consumer waits for it
     } catch (RuntimeException e) {
       Log.errorf(e, "source consumer stopped: %s", e.getMessage());
     } finally {
@@ -203,6 +213,9 @@ public class SourceChangesConsumer {
 
   /** The batch on the applier thread, if any (only the consumer thread touches it). */
   private InFlight inFlight;
+  /** Offsets of batches committed in PostgreSQL, not yet in Kafka (only the consumer thread touches them). */
+  private final Map<TopicPartition, OffsetAndMetadata> uncommitted = new HashMap<>();
+  private long lastOffsetCommit = System.nanoTime();
 
   /**
    * Waits for the batch under way, if any, and commits its offsets ({@code sync}: waiting for the
@@ -242,22 +255,40 @@ public class SourceChangesConsumer {
     for (ConsumerCheckpoint checkpoint : checkpoints) {
       checkpoint.committed(batch.ids());
     }
+    uncommitted.putAll(batch.offsets());
+    if (sync || committing - lastOffsetCommit >= config.offsetCommitInterval().toNanos()) {
+      commitOffsets(c, sync);
+    }
+    Log.debugf("batch of %d: oldest published %d ms before it was handed over, applied %d ms", batch.ids().size(), batch.waitedMillis(),
+        (committing - batch.started()) / 1_000_000);
+    return true;
+  }
+
+  /**
+   * Commits the offsets of the batches applied so far ({@code sync}: waiting for the broker). A
+   * failed commit is only logged: the effects are in PostgreSQL and the inbox skips what is
+   * re-delivered.
+   */
+  private void commitOffsets(KafkaConsumer<String, byte[]> c, boolean sync) {
+    if (uncommitted.isEmpty()) {
+      return;
+    }
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>(uncommitted);
+    uncommitted.clear();
+    lastOffsetCommit = System.nanoTime();
     if (sync) {
       try {
-        c.commitSync(batch.offsets());
+        c.commitSync(offsets);
       } catch (RuntimeException failure) {
         Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
       }
     } else {
-      c.commitAsync(batch.offsets(), (committed, failure) -> {
+      c.commitAsync(offsets, (committed, failure) -> {
         if (failure != null) {
           Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
         }
       });
     }
-    Log.debugf("batch of %d: oldest published %d ms before it was handed over, applied %d ms", batch.ids().size(), batch.waitedMillis(),
-        (committing - batch.started()) / 1_000_000);
-    return true;
   }
 
   /**
