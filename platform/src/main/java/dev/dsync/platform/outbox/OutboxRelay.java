@@ -113,7 +113,7 @@ public class OutboxRelay {
    * draining at a fraction of what the CPU allows.
    */
   private final Slot[] slots;
-  /** Where the next claim starts among the loop's buckets. */
+  /** Where the next claim starts among the buckets it may take (each claim one further on). */
   private final java.util.concurrent.atomic.AtomicInteger rotation = new java.util.concurrent.atomic.AtomicInteger();
   private volatile boolean running;
   private PgSubscriber subscriber;
@@ -268,11 +268,12 @@ public class OutboxRelay {
         continue;
       }
       Slot slot = slots[i];
+      // Asked before trying: a claim ending meanwhile either sees the request or has already let
+      // the loop go, and then this takes it.
+      slot.pending.set(true);
       if (slot.draining.compareAndSet(false, true)) {
         slot.pending.set(false);
         taken.add(slot);
-      } else {
-        slot.pending.set(true);
       }
     }
     if (taken.isEmpty()) {
@@ -306,6 +307,11 @@ public class OutboxRelay {
             failure -> {
               taken.forEach(slot -> slot.draining.set(false));
               Log.warnf("outbox relay batch failed, will retry: %s", failure.toString());
+              // A row that cannot be published holds back only its own loop, as before claims
+              // were combined: the others go on alone now, and the failing one waits for the poll.
+              if (taken.size() > 1) {
+                taken.forEach(slot -> wake(only(slot)));
+              }
             });
   }
 
@@ -340,7 +346,7 @@ public class OutboxRelay {
                     .chain(buckets -> buckets.length == 0
                         ? Uni.createFrom().<io.vertx.mutiny.sqlclient.RowSet<Row>>nullItem()
                         : conn.preparedQuery(CLAIM)
-                            .execute(Tuple.of(batchSize, buckets, rotation.getAndAdd(slots.length) & 0xffff)))
+                            .execute(Tuple.of(batchSize, buckets, rotation.getAndIncrement() & 0xffff)))
                     .chain(
                         rows -> {
                           at[1] = System.nanoTime();
@@ -351,7 +357,6 @@ public class OutboxRelay {
                           if (claimed.isEmpty()) {
                             return Uni.createFrom().item(0);
                           }
-                          claims.increment();
                           List<UUID> ids = new ArrayList<>(claimed.size());
                           List<Message<String>> messages = new ArrayList<>(claimed.size());
                           for (Row row : claimed) {
@@ -360,6 +365,7 @@ public class OutboxRelay {
                           }
                           return publish(messages)
                               .invoke(() -> at[2] = System.nanoTime())
+                              .invoke(() -> claims.increment())
                               .chain(() -> mark(conn, ids, messages.size()))
                               .replaceWith(messages.size());
                         }))

@@ -21,7 +21,7 @@ public interface ReconcilerConfig {
   String groupId();
 
   /**
-   * Most records one poll takes (one offset commit per batch); its transactions are cut further by
+   * Most records one poll takes; its transactions are cut further by
    * {@link #pageWeight()}. 2,000 rather than 500: staging a 100,000-change sync ended ~1 s sooner
    * and a full sync ran at 2,950-3,150 changes/s instead of 2,580-2,700 (fewer polls, commits and
    * statements per change); a push batch only holds what has arrived, so it waits no longer.
@@ -34,11 +34,13 @@ public interface ReconcilerConfig {
   Duration maxBatchDuration();
 
   /**
-   * Longest a batch's offsets wait to be committed in Kafka. A batch's effects and inbox ids are
-   * committed in PostgreSQL before its offsets, so offsets committed later only mean that a crash
-   * re-delivers a little more, which the inbox skips; committing them after every small push
-   * batch was ~170 offset commits a second at 500 pushes/s, a large part of the broker's work.
-   * Offsets are still committed before partitions move (waiting for the broker) and when the consumer stops.
+   * Offsets are committed in Kafka at most this often: when a batch ends this long after the last
+   * commit, or, while no batch is under way, once this has passed (a batch's offsets may so wait
+   * for the next batch to end, a job's completion included). A batch's effects and inbox ids are
+   * committed in PostgreSQL before its offsets, so a later commit only means that a crash
+   * re-delivers a little more, which the inbox skips; committing after every small push batch was
+   * ~170 offset commits a second at 500 pushes/s, a large part of the broker's work. Offsets are
+   * still committed before partitions move (waiting for the broker) and when the consumer stops.
    */
   @WithDefault("1s")
   Duration offsetCommitInterval();

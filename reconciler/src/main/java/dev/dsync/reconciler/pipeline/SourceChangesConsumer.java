@@ -218,8 +218,8 @@ public class SourceChangesConsumer {
   private long lastOffsetCommit = System.nanoTime();
 
   /**
-   * Waits for the batch under way, if any, and commits its offsets ({@code sync}: waiting for the
-   * broker); false if it was not committed (stopping).
+   * Waits for the batch under way, if any, and commits offsets as {@link #finish} does; false if it
+   * was not committed (stopping).
    */
   private boolean settle(KafkaConsumer<String, byte[]> c, boolean sync) {
     InFlight batch = inFlight;
@@ -234,9 +234,11 @@ public class SourceChangesConsumer {
   private record InFlight(Future<Boolean> applied, Map<TopicPartition, OffsetAndMetadata> offsets, List<UUID> ids, long waitedMillis, long started) {}
 
   /**
-   * Waits for the batch, then commits its offsets; false if it was not committed (the consumer is
-   * stopping). The batch's effects and inbox ids are committed: a lost offset commit only
-   * re-delivers changes the inbox skips, so the next poll need not wait for the broker's answer.
+   * Waits for the batch, then commits its offsets, and those of batches before it, if the last
+   * commit is {@code offsetCommitInterval} old ({@code sync}: now, waiting for the broker); false if
+   * it was not committed (the consumer is stopping). The batch's effects and inbox ids are
+   * committed: a late or lost offset commit only re-delivers changes the inbox skips, so the next
+   * poll need not wait for the broker's answer.
    */
   private boolean finish(KafkaConsumer<String, byte[]> c, InFlight batch, boolean sync) {
     boolean applied;
@@ -278,17 +280,40 @@ public class SourceChangesConsumer {
     lastOffsetCommit = System.nanoTime();
     if (sync) {
       try {
-        c.commitSync(offsets);
+        try {
+          c.commitSync(offsets);
+        } catch (WakeupException woken) {
+          // stop() woke the consumer while a rebalance waited for a batch; the wakeup is spent now.
+          c.commitSync(offsets);
+        }
       } catch (RuntimeException failure) {
         Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
+        keepForLater(c, offsets);
       }
     } else {
+      // The callback runs on this thread, inside a later poll or commit.
       c.commitAsync(offsets, (committed, failure) -> {
         if (failure != null) {
-          Log.warnf("offset commit failed (the inbox skips the re-delivered changes): %s", failure.toString());
+          Log.warnf("offset commit failed, will be retried (the inbox skips the re-delivered changes): %s", failure.toString());
+          keepForLater(c, offsets);
         }
       });
     }
+  }
+
+  /** Offsets whose commit failed go with the next commit, unless a later one or a rebalance overtook them. */
+  private void keepForLater(KafkaConsumer<String, byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
+    java.util.Set<TopicPartition> assigned;
+    try {
+      assigned = c.assignment();
+    } catch (RuntimeException closed) {
+      return;
+    }
+    offsets.forEach((partition, offset) -> {
+      if (assigned.contains(partition)) {
+        uncommitted.merge(partition, offset, (newer, failed) -> newer.offset() >= failed.offset() ? newer : failed);
+      }
+    });
   }
 
   /**
