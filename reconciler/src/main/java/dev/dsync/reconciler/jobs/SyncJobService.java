@@ -50,13 +50,26 @@ public class SyncJobService {
   private final Outbox outbox;
   private final Directories directories;
   private final ReconcilerConfig config;
+  private final io.vertx.mutiny.sqlclient.Pool pool;
 
-  public SyncJobService(ChangeApplier applier, Outbox outbox, Directories directories, ReconcilerConfig config) {
+  public SyncJobService(ChangeApplier applier, Outbox outbox, Directories directories, ReconcilerConfig config, io.vertx.mutiny.sqlclient.Pool pool) {
     this.applier = applier;
     this.outbox = outbox;
     this.directories = directories;
     this.config = config;
+    this.pool = pool;
   }
+
+  private static final String STAGED_PAGE =
+      "select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3";
+
+  /** A staged row as a page uses it: the row, and its change parsed (or why it could not be). */
+  private record Staged(StagedChange row, SourceChange change, RuntimeException unreadable) {}
+
+  /** The next page of an applying job, read and parsed while the page before it applies. */
+  private record Ahead(String jobId, long after, int size, Uni<List<Staged>> rows) {}
+
+  private final java.util.concurrent.atomic.AtomicReference<Ahead> ahead = new java.util.concurrent.atomic.AtomicReference<>();
 
   public Uni<Void> started(DirectoryTx tx, SyncJobStarted s) {
     return tx.store.job(s.jobId())
@@ -387,26 +400,31 @@ public class SyncJobService {
   private Uni<Boolean> page(
       DirectoryTx tx, String jobId, long[] after, int size, java.util.function.LongConsumer firstRead,
       java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean applying, boolean recordActions) {
-    return tx.store
-        .query("select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3",
-            jobId, after[0], size)
+    Ahead next = ahead.getAndSet(null);
+    long from = after[0];
+    java.util.function.Supplier<Uni<List<Staged>>> readHere =
+        () -> tx.store.query(STAGED_PAGE, jobId, from, size).map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId));
+    Uni<List<Staged>> read;
+    if (!(applying && next != null && next.jobId().equals(jobId) && next.after() == from && next.size() == size)) {
+      read = readHere.get();
+    } else {
+      // Back on this page's context (the rows may have been parsed on a worker thread); a read
+      // ahead that failed is read again here rather than failing the page.
+      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+      Uni<List<Staged>> taken = next.rows();
+      if (context != null) {
+        taken = taken.emitOn(command -> context.runOnContext(v -> command.run()));
+      }
+      read = taken.onFailure().recoverWithUni(failure -> readHere.get());
+    }
+    return read
         .chain(
-            rowSet -> {
-              List<StagedChange> rows = new java.util.ArrayList<>();
-              for (var r : rowSet) {
-                StagedChange s = new StagedChange();
-                s.id = r.getLong(0);
-                s.jobId = jobId;
-                s.eventId = r.getUUID(1);
-                s.type = r.getString(2);
-                s.resourceId = r.getString(3);
-                s.action = r.getString(4);
-                s.payload = r.getString(5);
-                rows.add(s);
-              }
-              if (rows.isEmpty()) {
+            stagedRows -> {
+              if (stagedRows.isEmpty()) {
                 return Uni.createFrom().item(false);
               }
+              List<StagedChange> rows = new java.util.ArrayList<>(stagedRows.size());
+              stagedRows.forEach(r -> rows.add(r.row()));
               firstRead.accept(rows.get(0).id);
               // Each staged change is parsed once per page (null: a deletion of something a complete sync did not list).
               // The page ends early before a change that would take it past the weight limit; the
@@ -419,7 +437,10 @@ public class SyncJobService {
               for (int i = 0; i < rows.size(); i++) {
                 StagedChange s = rows.get(i);
                 if (!s.type.startsWith("dsync.reconciler.unseen.")) {
-                  SourceChange change = SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload);
+                  if (stagedRows.get(i).unreadable() != null) {
+                    throw stagedRows.get(i).unreadable();
+                  }
+                  SourceChange change = stagedRows.get(i).change();
                   if (i > 0 && weight + change.weight() > config.pageWeight()) {
                     rows.subList(i, rows.size()).clear();
                     full = true;
@@ -436,6 +457,9 @@ public class SyncJobService {
                 }
               }
               after[0] = rows.get(rows.size() - 1).id;
+              if (applying && full) {
+                readAhead(jobId, after[0], size, tx.tenantId, tx.directoryId);
+              }
               List<List<Integer>> parts = parts(parsed);
               List<Uni<Void>> written = new java.util.ArrayList<>();
               Throwable[] aheadFailed = {null};
@@ -469,6 +493,46 @@ public class SyncJobService {
               });
               return chain.replaceWith(full);
             });
+  }
+
+  /** A page's staged rows, each change parsed; a change that cannot be parsed fails the page when it is reached. */
+  private static List<Staged> staged(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId) {
+    List<Staged> rows = new java.util.ArrayList<>();
+    for (var r : rowSet) {
+      StagedChange s = new StagedChange();
+      s.id = r.getLong(0);
+      s.jobId = jobId;
+      s.eventId = r.getUUID(1);
+      s.type = r.getString(2);
+      s.resourceId = r.getString(3);
+      s.action = r.getString(4);
+      s.payload = r.getString(5);
+      if (s.type.startsWith("dsync.reconciler.unseen.")) {
+        rows.add(new Staged(s, null, null));
+        continue;
+      }
+      try {
+        rows.add(new Staged(s, SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload), null));
+      } catch (RuntimeException unreadable) {
+        rows.add(new Staged(s, null, unreadable));
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Reads and parses a job's next page on a connection and a worker thread of their own while the
+   * page before it applies: the rows of an applying job after the page being applied do not change
+   * until their own page takes them. The page that finds it waiting for its job, position and size
+   * takes it; any other (a page retried change by change, another job) reads its own.
+   */
+  private void readAhead(String jobId, long after, int size, String tenantId, String directoryId) {
+    Uni<List<Staged>> rows = pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size))
+        .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
+        .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId))
+        .memoize().indefinitely();
+    rows.subscribe().with(ok -> {}, failure -> Log.debugf("reading sync job %s's next page ahead failed (it is read in its page): %s", jobId, failure));
+    ahead.set(new Ahead(jobId, after, size, rows));
   }
 
   /** Changes a part holds at most, and the weight after which it ends. */
