@@ -403,7 +403,7 @@ public class SyncJobService {
     Ahead next = ahead.getAndSet(null);
     long from = after[0];
     java.util.function.Supplier<Uni<List<Staged>>> readHere =
-        () -> tx.store.query(STAGED_PAGE, jobId, from, size).map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId));
+        () -> tx.store.query(STAGED_PAGE, jobId, from, size).map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId, config.pageWeight()));
     Uni<List<Staged>> read;
     if (!(applying && next != null && next.jobId().equals(jobId) && next.after() == from && next.size() == size)) {
       read = readHere.get();
@@ -441,6 +441,9 @@ public class SyncJobService {
                     throw stagedRows.get(i).unreadable();
                   }
                   SourceChange change = stagedRows.get(i).change();
+                  if (change == null) { // past the weight its rows were parsed for
+                    change = SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload);
+                  }
                   if (i > 0 && weight + change.weight() > config.pageWeight()) {
                     rows.subList(i, rows.size()).clear();
                     full = true;
@@ -495,9 +498,14 @@ public class SyncJobService {
             });
   }
 
-  /** A page's staged rows, each change parsed; a change that cannot be parsed fails the page when it is reached. */
-  private static List<Staged> staged(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId) {
+  /**
+   * A page's staged rows, their changes parsed up to the first that takes the page past
+   * {@code maxWeight} (the page ends before it; the rest are read again, and parsed, by the next
+   * page). A change that cannot be parsed fails the page when the page reaches it.
+   */
+  private static List<Staged> staged(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId, int maxWeight) {
     List<Staged> rows = new java.util.ArrayList<>();
+    long weight = 0;
     for (var r : rowSet) {
       StagedChange s = new StagedChange();
       s.id = r.getLong(0);
@@ -507,14 +515,18 @@ public class SyncJobService {
       s.resourceId = r.getString(3);
       s.action = r.getString(4);
       s.payload = r.getString(5);
-      if (s.type.startsWith("dsync.reconciler.unseen.")) {
+      if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
+        weight++;
         rows.add(new Staged(s, null, null));
         continue;
       }
       try {
-        rows.add(new Staged(s, SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload), null));
+        SourceChange change = SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload);
+        weight += change.weight();
+        rows.add(new Staged(s, change, null));
       } catch (RuntimeException unreadable) {
         rows.add(new Staged(s, null, unreadable));
+        weight = Long.MAX_VALUE / 2; // the page stops at it
       }
     }
     return rows;
@@ -529,7 +541,7 @@ public class SyncJobService {
   private void readAhead(String jobId, long after, int size, String tenantId, String directoryId) {
     Uni<List<Staged>> rows = pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size))
         .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
-        .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId))
+        .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId, config.pageWeight()))
         .memoize().indefinitely();
     rows.subscribe().with(ok -> {}, failure -> Log.debugf("reading sync job %s's next page ahead failed (it is read in its page): %s", jobId, failure));
     ahead.set(new Ahead(jobId, after, size, rows));
