@@ -279,15 +279,9 @@ public class OutboxRelay {
     if (taken.isEmpty()) {
       return;
     }
-    List<Integer> buckets = new ArrayList<>(Outbox.BUCKETS);
-    for (int b = 0; b < Outbox.BUCKETS; b++) {
-      for (Slot slot : taken) {
-        if (b % slots.length == slot.index) {
-          buckets.add(b);
-        }
-      }
-    }
-    relayOnce(buckets.toArray(Integer[]::new))
+    boolean[] mine = new boolean[slots.length];
+    taken.forEach(slot -> mine[slot.index] = true);
+    relayOnce(bucketsOf(mine))
         .subscribe()
         .with(
             count -> {
@@ -328,11 +322,20 @@ public class OutboxRelay {
 
   /** As {@link #relayOnce()}, over the buckets {@code b % slots == slot}. */
   public Uni<Integer> relayOnce(int slotCount, int slot) {
+    boolean[] mine = new boolean[slotCount];
+    mine[slot] = true;
+    return relayOnce(bucketsOf(mine));
+  }
+
+  /** The key buckets of the given drain loops ({@code loops[i]}: loop i of {@code loops.length}), b % loops == i. */
+  private static Integer[] bucketsOf(boolean[] loops) {
     List<Integer> buckets = new ArrayList<>(Outbox.BUCKETS);
-    for (int b = slot; b < Outbox.BUCKETS; b += slotCount) {
-      buckets.add(b);
+    for (int b = 0; b < Outbox.BUCKETS; b++) {
+      if (loops[b % loops.length]) {
+        buckets.add(b);
+      }
     }
-    return relayOnce(buckets.toArray(Integer[]::new));
+    return buckets.toArray(Integer[]::new);
   }
 
   /** As {@link #relayOnce()}, over the given key buckets (a claim may take those no other relay holds). */

@@ -189,7 +189,7 @@ public class SourceChangesConsumer {
           if ((sweepDue || !backlog) && !settle(c, false)) {
             break;
           }
-          if (inFlight == null && !uncommitted.isEmpty() && System.nanoTime() - lastOffsetCommit >= config.offsetCommitInterval().toNanos()) {
+          if (inFlight == null && offsetsDue()) {
             commitOffsets(c, false);
           }
           if (sweepDue) {
@@ -258,7 +258,7 @@ public class SourceChangesConsumer {
       checkpoint.committed(batch.ids());
     }
     uncommitted.putAll(batch.offsets());
-    if (sync || committing - lastOffsetCommit >= config.offsetCommitInterval().toNanos()) {
+    if (sync || offsetsDue()) {
       commitOffsets(c, sync);
     }
     Log.debugf("batch of %d: oldest published %d ms before it was handed over, applied %d ms", batch.ids().size(), batch.waitedMillis(),
@@ -266,10 +266,15 @@ public class SourceChangesConsumer {
     return true;
   }
 
+  /** Whether offsets wait to be committed and the last commit is {@code offsetCommitInterval} old. */
+  private boolean offsetsDue() {
+    return !uncommitted.isEmpty() && System.nanoTime() - lastOffsetCommit >= config.offsetCommitInterval().toNanos();
+  }
+
   /**
-   * Commits the offsets of the batches applied so far ({@code sync}: waiting for the broker). A
-   * failed commit is only logged: the effects are in PostgreSQL and the inbox skips what is
-   * re-delivered.
+   * Commits the offsets of the batches applied so far ({@code sync}: waiting for the broker). The
+   * offsets of a failed commit go with the next one; meanwhile the effects are in PostgreSQL and
+   * the inbox skips whatever is re-delivered.
    */
   private void commitOffsets(KafkaConsumer<String, byte[]> c, boolean sync) {
     if (uncommitted.isEmpty()) {
