@@ -39,6 +39,15 @@ public final class EventJson {
     }
   }
 
+  /** The data's JSON as UTF-8 bytes, written straight to bytes (no intermediate text). */
+  public static byte[] writeBytes(Object data) {
+    try {
+      return MAPPER.writeValueAsBytes(data);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public static <T> T read(String json, Class<T> type) {
     try {
       return MAPPER.readValue(json, type);

@@ -1,7 +1,14 @@
 package dev.dsync.platform.outbox;
 
+import java.nio.charset.StandardCharsets;
+
 /**
- * Event data already written as JSON ({@link OutboxMessage#written()}): the outbox stores the text
- * as it is instead of writing the data again.
+ * Event data already written as JSON ({@link OutboxMessage#written()}), kept as its UTF-8 bytes:
+ * the outbox stores and the relay publishes these bytes as they are, with no text in between.
  */
-public record JsonText(String json) {}
+public record JsonText(byte[] utf8) {
+
+  public String json() {
+    return new String(utf8, StandardCharsets.UTF_8);
+  }
+}

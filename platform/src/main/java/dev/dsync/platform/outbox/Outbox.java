@@ -159,8 +159,8 @@ public class Outbox {
   static final int BATCH_MIN = 8;
   /** Most events in one batch row (a claim takes whole rows; its first row whatever the claim's size). */
   static final int BATCH_MAX_EVENTS = 256;
-  /** A batch row is cut before an event that starts past this many characters of it. */
-  static final int BATCH_MAX_CHARS = 512 * 1024;
+  /** A batch row is cut before an event that starts past this many (uncompressed) bytes of it. */
+  static final int BATCH_MAX_BYTES = 512 * 1024;
 
   private static final String BUCKETS_OF =
       "select (hashtext(k) & 2147483647) % " + BUCKETS + " from unnest($1::text[]) with ordinality as u(k, ord) order by ord";
@@ -182,9 +182,9 @@ public class Outbox {
     // The caller's span, read now: after the first round trip the callback may run elsewhere.
     String traceparent = traceparent();
     // Payloads first: one refused as too large fails the append before anything is asked of PostgreSQL.
-    List<String> payloads = new ArrayList<>(messages.size());
+    List<byte[]> payloads = new ArrayList<>(messages.size());
     for (OutboxMessage m : messages) {
-      payloads.add(payload(m));
+      payloads.add(payloadBytes(m, config.maxPayloadBytes()));
     }
     Map<String, Integer> bucketOf = new LinkedHashMap<>();
     messages.forEach(m -> bucketOf.put(m.key(), null));
@@ -198,7 +198,7 @@ public class Outbox {
     });
   }
 
-  private Tuple batches(List<OutboxMessage> messages, List<String> payloads, Map<String, Integer> bucketOf, String traceparent) {
+  private Tuple batches(List<OutboxMessage> messages, List<byte[]> payloads, Map<String, Integer> bucketOf, String traceparent) {
     List<List<Integer>> byBucket = new ArrayList<>();
     for (int b = 0; b < BUCKETS; b++) {
       byBucket.add(new ArrayList<>());
@@ -211,19 +211,19 @@ public class Outbox {
     List<String> keys = new ArrayList<>(), topics = new ArrayList<>(), tenants = new ArrayList<>(), directories = new ArrayList<>();
     List<Integer> buckets = new ArrayList<>(), sizes = new ArrayList<>();
     List<Buffer> batches = new ArrayList<>();
+    // One writer for every row: its buffer grows to a row's size once, not for each row.
+    OutboxBatch.Writer batch = new OutboxBatch.Writer();
     for (int b = 0; b < BUCKETS; b++) {
       List<Integer> members = byBucket.get(b);
       int i = 0;
       while (i < members.size()) {
         OutboxMessage first = messages.get(members.get(i));
-        StringBuilder text = new StringBuilder();
-        int count = 0;
-        while (i < members.size() && count < BATCH_MAX_EVENTS && (count == 0 || text.length() < BATCH_MAX_CHARS)) {
+        batch.reset();
+        while (i < members.size() && batch.count() < BATCH_MAX_EVENTS && (batch.count() == 0 || batch.size() < BATCH_MAX_BYTES)) {
           int at = members.get(i++);
           OutboxMessage m = messages.get(at);
-          OutboxBatch.append(text, new OutboxBatch.Entry(
-              m.id(), m.type().type(), m.type().topic().topicName(), m.key(), m.subject(), m.tenantId(), m.directoryId(), payloads.get(at)));
-          count++;
+          batch.append(m.id(), m.type().type(), m.type().topic().topicName(), m.key(), m.subject(), m.tenantId(), m.directoryId(),
+              payloads.get(at));
         }
         ids.add(UUID.randomUUID());
         keys.add(first.key());
@@ -231,8 +231,8 @@ public class Outbox {
         tenants.add(first.tenantId());
         directories.add(first.directoryId());
         buckets.add(b + BATCH_BUCKETS);
-        batches.add(Buffer.buffer(OutboxBatch.compress(text)));
-        sizes.add(count);
+        batches.add(Buffer.buffer(batch.compress()));
+        sizes.add(batch.count());
       }
     }
     return Tuple.from(new Object[] {
@@ -299,20 +299,38 @@ public class Outbox {
     return payload(message, config.maxPayloadBytes());
   }
 
-  /** The message's payload as stored (null: a tombstone); refused past {@code limit} UTF-8 bytes. */
+  /** The message's payload as stored in a text column (null: a tombstone); refused past {@code limit} UTF-8 bytes. */
   public static String payload(OutboxMessage message, int limit) {
     if (message.isTombstone()) {
       return null;
     }
-    String json = message.data() instanceof JsonText text ? text.json() : EventJson.write(message.data());
+    if (message.data() instanceof JsonText text) {
+      checkSize(message, text.utf8().length, limit);
+      return text.json();
+    }
+    String json = EventJson.write(message.data());
     // A char is at most 3 UTF-8 bytes: only a long text needs counting.
     if (json.length() > limit / 3) {
       int bytes = json.getBytes(StandardCharsets.UTF_8).length;
-      if (bytes > limit) {
-        throw new PayloadTooLargeException(message.type().type(), bytes, limit);
-      }
+      checkSize(message, bytes, limit);
     }
     return json;
+  }
+
+  /** The message's payload as the UTF-8 bytes a batch row keeps (null: a tombstone); refused past {@code limit}. */
+  static byte[] payloadBytes(OutboxMessage message, int limit) {
+    if (message.isTombstone()) {
+      return null;
+    }
+    byte[] json = message.data() instanceof JsonText text ? text.utf8() : EventJson.writeBytes(message.data());
+    checkSize(message, json.length, limit);
+    return json;
+  }
+
+  private static void checkSize(OutboxMessage message, int bytes, int limit) {
+    if (bytes > limit) {
+      throw new PayloadTooLargeException(message.type().type(), bytes, limit);
+    }
   }
 
   /** W3C traceparent of the current span, so the Kafka hop continues the request's trace. */

@@ -31,7 +31,7 @@ public record OutboxMessage(
 
   /**
    * This message with its data written to JSON now. A service that collects many messages before
-   * appending them (the reconciler, a page of a sync job) keeps ~1 KB of text per event instead of
+   * appending them (the reconciler, a page of a sync job) keeps ~1 KB of UTF-8 per event instead of
    * the data's object graph (a user with its source resource as a JSON tree is ~10 times that),
    * which the young collections would otherwise copy until the append.
    */
@@ -39,7 +39,7 @@ public record OutboxMessage(
     if (data == null || data instanceof JsonText) {
       return this;
     }
-    return new OutboxMessage(id, type, key, tenantId, directoryId, subject, new JsonText(EventJson.write(data)));
+    return new OutboxMessage(id, type, key, tenantId, directoryId, subject, new JsonText(EventJson.writeBytes(data)));
   }
 
   /** A message with a fresh id. */

@@ -98,7 +98,8 @@ public class OutboxRelay {
   private final int batchSize;
   private final Pool pool;
   private final Vertx vertx;
-  private final MutinyEmitter<String> emitter;
+  private final MutinyEmitter<byte[]> emitter;
+  private volatile URI lastSource;
   private final Instance<RelayCheckpoint> checkpoints;
   private final Counter published;
   private final Counter claims;
@@ -125,7 +126,7 @@ public class OutboxRelay {
       Pool pool,
       Vertx vertx,
       @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = EMITTER_BUFFER)
-          MutinyEmitter<String> emitter,
+          MutinyEmitter<byte[]> emitter,
       Instance<RelayCheckpoint> checkpoints,
       MeterRegistry registry,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") String dbUrl,
@@ -361,7 +362,7 @@ public class OutboxRelay {
                             return Uni.createFrom().item(0);
                           }
                           List<UUID> ids = new ArrayList<>(claimed.size());
-                          List<Message<String>> messages = new ArrayList<>(claimed.size());
+                          List<Message<byte[]>> messages = new ArrayList<>(claimed.size());
                           for (Row row : claimed) {
                             ids.add(row.getUUID("id"));
                             messages.addAll(toMessages(row));
@@ -381,9 +382,9 @@ public class OutboxRelay {
         });
   }
 
-  private Uni<Void> publish(List<Message<String>> messages) {
+  private Uni<Void> publish(List<Message<byte[]>> messages) {
     List<Uni<Void>> acks = new ArrayList<>(messages.size());
-    for (Message<String> message : messages) {
+    for (Message<byte[]> message : messages) {
       // Subscribing now, in row order, hands the records to the producer in that order.
       acks.add(emitter.sendMessage(message).memoize().indefinitely());
     }
@@ -402,34 +403,48 @@ public class OutboxRelay {
   }
 
   /** The records of a row: its one event, or a batch row's events in order. */
-  private List<Message<String>> toMessages(Row row) {
+  private List<Message<byte[]>> toMessages(Row row) {
     Integer batchSize = row.getInteger("batch_size");
     OffsetDateTime time = row.getOffsetDateTime("timestamp");
-    String source = row.getString("source");
+    URI source = sourceUri(row.getString("source"));
     String traceparent = row.getString("traceparent");
     if (batchSize == null) {
       return List.of(toMessage(new OutboxBatch.Entry(row.getUUID("id"), row.getString("type"), row.getString("topic"),
           row.getString("aggregateid"), row.getString("subject"), row.getString("tenant_id"), row.getString("directory_id"),
-          row.getString("payload")), source, time, traceparent));
+          utf8(row.getString("payload"))), source, time, traceparent));
     }
     List<OutboxBatch.Entry> entries = OutboxBatch.decompress(row.getBuffer("batch").getBytes());
     if (entries.size() != batchSize) {
       throw new IllegalStateException("outbox batch row " + row.getUUID("id") + " holds " + entries.size() + " events, not " + batchSize);
     }
-    List<Message<String>> messages = new ArrayList<>(entries.size());
+    List<Message<byte[]>> messages = new ArrayList<>(entries.size());
     for (OutboxBatch.Entry entry : entries) {
       messages.add(toMessage(entry, source, time, traceparent));
     }
     return messages;
   }
 
-  private Message<String> toMessage(OutboxBatch.Entry e, String source, OffsetDateTime time, String traceparent) {
+  /** A row's source parsed once while it repeats (every row of a service has the same source). */
+  private URI sourceUri(String source) {
+    URI last = lastSource;
+    if (last == null || !last.toString().equals(source)) {
+      last = URI.create(source);
+      lastSource = last;
+    }
+    return last;
+  }
+
+  private static byte[] utf8(String text) {
+    return text == null ? null : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private Message<byte[]> toMessage(OutboxBatch.Entry e, URI source, OffsetDateTime time, String traceparent) {
     String directory = e.directoryId();
     var ce =
-        OutgoingCloudEventMetadata.<String>builder()
+        OutgoingCloudEventMetadata.<byte[]>builder()
             .withId(e.id().toString())
             .withType(e.type())
-            .withSource(URI.create(source))
+            .withSource(source)
             .withSubject(e.subject())
             .withTimestamp(time.toZonedDateTime())
             .withDataContentType("application/json")
@@ -442,7 +457,7 @@ public class OutboxRelay {
             .withKey(e.key())
             .build();
     // A null payload (tombstone) goes out as a null record value; the key and headers stay.
-    Message<String> message = Message.<String>of(e.payload()).addMetadata(ce).addMetadata(kafka);
+    Message<byte[]> message = Message.<byte[]>of(e.payload()).addMetadata(ce).addMetadata(kafka);
     if (traceparent != null) {
       Context parent =
           W3CTraceContextPropagator.getInstance()

@@ -16,6 +16,8 @@ class OutboxMessageTest {
     assertThat(written.id()).isEqualTo(message.id());
     assertThat(written.data()).isInstanceOf(JsonText.class);
     assertThat(Outbox.payload(written, 1000)).isEqualTo(EventJson.write(message.data()));
+    assertThat(Outbox.payloadBytes(written, 1000)).isEqualTo(EventJson.writeBytes(message.data()));
+    assertThat(((JsonText) written.data()).json()).isEqualTo(EventJson.write(message.data()));
     assertThat(written.written()).isSameAs(written);
     OutboxMessage tombstone = OutboxMessage.tombstone(EventType.IDENTITY_STATE, "k", "t", "d", "s");
     assertThat(tombstone.written()).isSameAs(tombstone);

@@ -36,13 +36,13 @@ class NativeLz4Test {
 
   @Test
   void batches_written_natively_read_back_with_the_java_port_and_back() {
-    var entry = new OutboxBatch.Entry(UUID.randomUUID(), "t", "topic", "k", null, "acme", "d", "{\"a\":\"" + "x".repeat(5000) + "\"}");
-    var text = new StringBuilder();
-    OutboxBatch.append(text, entry);
-    byte[] stored = OutboxBatch.compress(text);
+    var entry = new OutboxBatch.Entry(UUID.randomUUID(), "t", "topic", "k", null, "acme", "d",
+        ("{\"a\":\"" + "x".repeat(5000) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    var batch = new OutboxBatch.Writer().append(entry);
+    byte[] stored = batch.compress();
     // The stored format is lz4's block format whatever binding wrote it: a row written by a relay
     // where the library did not load is read where it did, and the other way round.
-    byte[] plain = text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] plain = batch.uncompressed();
     byte[] javaPort = new byte[plain.length];
     LZ4Factory.safeInstance().safeDecompressor().decompress(stored, 4, stored.length - 4, javaPort, 0);
     assertThat(javaPort).isEqualTo(plain);
