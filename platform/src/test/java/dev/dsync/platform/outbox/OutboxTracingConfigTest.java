@@ -8,10 +8,10 @@ import io.smallrye.config.SmallRyeConfigBuilder;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The relay's producer spans are on exactly when the OpenTelemetry SDK is. */
+/** Kafka channels (the relay's producer among them) trace exactly when the OpenTelemetry SDK is on. */
 class OutboxTracingConfigTest {
 
-  private static final String TRACING = "mp.messaging.outgoing.dsync-outbox.tracing-enabled";
+  private static final String TRACING = "mp.messaging.connector.smallrye-kafka.tracing-enabled";
 
   private static SmallRyeConfig config(Map<String, String> overrides) throws Exception {
     return new SmallRyeConfigBuilder()
