@@ -16,7 +16,7 @@ import org.eclipse.microprofile.config.ConfigProvider;
 /** Reads a topic from the beginning with a plain Kafka consumer, as a downstream team would. */
 final class KafkaProbe implements AutoCloseable {
 
-  record Seen(String key, String ceId, String ceType, String tenant, String value, int partition, long offset) {}
+  record Seen(String key, String ceId, String ceType, String tenant, String value, int partition, long offset, Map<String, String> headers) {}
 
   private final KafkaConsumer<String, String> consumer;
   private final List<Seen> seen = new ArrayList<>();
@@ -46,9 +46,18 @@ final class KafkaProbe implements AutoCloseable {
               header(r, "ce_tenantid"),
               r.value(),
               r.partition(),
-              r.offset()));
+              r.offset(),
+              headers(r)));
     }
     return seen.stream().filter(s -> tenant.equals(s.tenant())).toList();
+  }
+
+  private static Map<String, String> headers(ConsumerRecord<?, ?> r) {
+    Map<String, String> all = new java.util.LinkedHashMap<>();
+    for (Header h : r.headers()) {
+      all.put(h.key(), h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8));
+    }
+    return all;
   }
 
   private static String header(ConsumerRecord<?, ?> r, String name) {

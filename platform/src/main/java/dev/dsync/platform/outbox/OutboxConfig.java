@@ -3,6 +3,7 @@ package dev.dsync.platform.outbox;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.Map;
 
 /** Settings of the transactional outbox and its relay. */
 @ConfigMapping(prefix = "dsync.outbox")
@@ -47,4 +48,7 @@ public interface OutboxConfig {
    */
   @WithDefault("0s")
   Duration retention();
+
+  /** The relay's Kafka producer properties ({@code dsync.outbox.kafka.linger.ms=2}, ...); bootstrap servers come from {@code kafka.bootstrap.servers}. */
+  Map<String, String> kafka();
 }

@@ -1,19 +1,12 @@
 package dev.dsync.platform.outbox;
 
+import dev.dsync.events.CloudEventAttributes;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
-import io.opentelemetry.context.Context;
-import io.opentelemetry.context.propagation.TextMapGetter;
 import io.quarkus.logging.Log;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.TracingMetadata;
-import io.smallrye.reactive.messaging.annotations.OnOverflow;
-import io.smallrye.reactive.messaging.ce.OutgoingCloudEventMetadata;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
 import io.vertx.mutiny.core.Vertx;
 import io.vertx.mutiny.pgclient.pubsub.PgSubscriber;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -25,15 +18,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import java.net.URI;
-import java.time.OffsetDateTime;
+import java.nio.charset.StandardCharsets;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
 
 /**
  * Publishes outbox rows to Kafka as CloudEvents (binary mode) and deletes them (or, with a
@@ -45,8 +40,6 @@ import org.eclipse.microprofile.reactive.messaging.Message;
  */
 @ApplicationScoped
 public class OutboxRelay {
-
-  static final String CHANNEL = "dsync-outbox";
 
   // A loop first takes its buckets (transaction-scoped advisory locks; a bucket another relay holds
   // is skipped), in a statement of its own: the rows are then read with a snapshot taken after the
@@ -91,14 +84,17 @@ public class OutboxRelay {
   private static final String CLEANUP =
       "delete from outbox_event where published_at < now() - make_interval(secs => $1)";
 
-  /** Records the emitter holds before the connector has taken them. */
+  /**
+   * Records all drain loops may have handed to the producer at once (claims are sized to fit half
+   * of it; a record is ~1-2 KB, well within the producer's buffer).
+   */
   static final int EMITTER_BUFFER = 8192;
 
   private final OutboxConfig config;
   private final int batchSize;
   private final Pool pool;
   private final Vertx vertx;
-  private final MutinyEmitter<byte[]> emitter;
+  private final OutboxProducer producer;
   private volatile URI lastSource;
   private final Instance<RelayCheckpoint> checkpoints;
   private final Counter published;
@@ -125,8 +121,7 @@ public class OutboxRelay {
       OutboxConfig config,
       Pool pool,
       Vertx vertx,
-      @Channel(CHANNEL) @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = EMITTER_BUFFER)
-          MutinyEmitter<byte[]> emitter,
+      OutboxProducer producer,
       Instance<RelayCheckpoint> checkpoints,
       MeterRegistry registry,
       @ConfigProperty(name = "quarkus.datasource.reactive.url") String dbUrl,
@@ -135,7 +130,7 @@ public class OutboxRelay {
     this.config = config;
     this.pool = pool;
     this.vertx = vertx;
-    this.emitter = emitter;
+    this.producer = producer;
     this.checkpoints = checkpoints;
     this.published = Counter.builder("dsync.outbox.published").register(registry);
     this.claims = Counter.builder("dsync.outbox.claims")
@@ -144,7 +139,7 @@ public class OutboxRelay {
     int parallelism = Math.max(1, Math.min(Outbox.BUCKETS, config.parallelism()));
     this.batchSize = batchSize(config.batchSize(), parallelism);
     if (batchSize < config.batchSize()) {
-      Log.warnf("dsync.outbox.batch-size %d lowered to %d: %d drain loops may not hand the emitter more than %d records at once",
+      Log.warnf("dsync.outbox.batch-size %d lowered to %d: %d drain loops may not hand the producer more than %d records at once",
           config.batchSize(), batchSize, parallelism, EMITTER_BUFFER);
     }
     this.slots = new Slot[parallelism];
@@ -164,6 +159,7 @@ public class OutboxRelay {
 
   void onStop(@Observes ShutdownEvent event) {
     stop();
+    producer.close();
   }
 
   /**
@@ -362,7 +358,7 @@ public class OutboxRelay {
                             return Uni.createFrom().item(0);
                           }
                           List<UUID> ids = new ArrayList<>(claimed.size());
-                          List<Message<byte[]>> messages = new ArrayList<>(claimed.size());
+                          List<ProducerRecord<String, byte[]>> messages = new ArrayList<>(claimed.size());
                           for (Row row : claimed) {
                             ids.add(row.getUUID("id"));
                             messages.addAll(toMessages(row));
@@ -382,14 +378,8 @@ public class OutboxRelay {
         });
   }
 
-  private Uni<Void> publish(List<Message<byte[]>> messages) {
-    List<Uni<Void>> acks = new ArrayList<>(messages.size());
-    for (Message<byte[]> message : messages) {
-      // Subscribing now, in row order, hands the records to the producer in that order.
-      acks.add(emitter.sendMessage(message).memoize().indefinitely());
-    }
-    acks.forEach(a -> a.subscribe().with(ok -> {}, failure -> {}));
-    return Uni.join().all(acks).andFailFast().replaceWithVoid();
+  private Uni<Void> publish(List<ProducerRecord<String, byte[]>> records) {
+    return producer.send(records);
   }
 
   private Uni<Void> mark(SqlConnection conn, List<UUID> ids, int events) {
@@ -403,9 +393,9 @@ public class OutboxRelay {
   }
 
   /** The records of a row: its one event, or a batch row's events in order. */
-  private List<Message<byte[]>> toMessages(Row row) {
+  private List<ProducerRecord<String, byte[]>> toMessages(Row row) {
     Integer batchSize = row.getInteger("batch_size");
-    OffsetDateTime time = row.getOffsetDateTime("timestamp");
+    String time = DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(row.getOffsetDateTime("timestamp"));
     URI source = sourceUri(row.getString("source"));
     String traceparent = row.getString("traceparent");
     if (batchSize == null) {
@@ -417,7 +407,7 @@ public class OutboxRelay {
     if (entries.size() != batchSize) {
       throw new IllegalStateException("outbox batch row " + row.getUUID("id") + " holds " + entries.size() + " events, not " + batchSize);
     }
-    List<Message<byte[]>> messages = new ArrayList<>(entries.size());
+    List<ProducerRecord<String, byte[]>> messages = new ArrayList<>(entries.size());
     for (OutboxBatch.Entry entry : entries) {
       messages.add(toMessage(entry, source, time, traceparent));
     }
@@ -438,33 +428,33 @@ public class OutboxRelay {
     return text == null ? null : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
   }
 
-  private Message<byte[]> toMessage(OutboxBatch.Entry e, URI source, OffsetDateTime time, String traceparent) {
-    String directory = e.directoryId();
-    var ce =
-        OutgoingCloudEventMetadata.<byte[]>builder()
-            .withId(e.id().toString())
-            .withType(e.type())
-            .withSource(source)
-            .withSubject(e.subject())
-            .withTimestamp(time.toZonedDateTime())
-            .withDataContentType("application/json")
-            .withExtension("tenantid", e.tenantId())
-            .withExtension("directoryid", directory == null ? "" : directory)
-            .build();
-    var kafka =
-        OutgoingKafkaRecordMetadata.<String>builder()
-            .withTopic(e.topic())
-            .withKey(e.key())
-            .build();
-    // A null payload (tombstone) goes out as a null record value; the key and headers stay.
-    Message<byte[]> message = Message.<byte[]>of(e.payload()).addMetadata(ce).addMetadata(kafka);
-    if (traceparent != null) {
-      Context parent =
-          W3CTraceContextPropagator.getInstance()
-              .extract(Context.root(), Map.of("traceparent", traceparent), MapGetter.INSTANCE);
-      message = message.addMetadata(TracingMetadata.withPrevious(parent));
+  /**
+   * The Kafka record of an event: CloudEvents in binary mode (the CloudEvents Kafka protocol
+   * binding: {@code ce_*} headers, the data as the value), the trace context as a W3C
+   * {@code traceparent} header when the row was written inside a span.
+   */
+  private ProducerRecord<String, byte[]> toMessage(OutboxBatch.Entry e, URI source, String time, String traceparent) {
+    List<Header> headers = new ArrayList<>(10);
+    headers.add(header(CloudEventAttributes.SPEC_VERSION, "1.0"));
+    headers.add(header(CloudEventAttributes.ID, e.id().toString()));
+    headers.add(header(CloudEventAttributes.SOURCE, source.toString()));
+    headers.add(header(CloudEventAttributes.TYPE, e.type()));
+    if (e.subject() != null) {
+      headers.add(header(CloudEventAttributes.SUBJECT, e.subject()));
     }
-    return message;
+    headers.add(header(CloudEventAttributes.TIME, time));
+    headers.add(header(CloudEventAttributes.CONTENT_TYPE, "application/json"));
+    headers.add(header(CloudEventAttributes.TENANT_ID, e.tenantId()));
+    headers.add(header(CloudEventAttributes.DIRECTORY_ID, e.directoryId() == null ? "" : e.directoryId()));
+    if (traceparent != null) {
+      headers.add(header("traceparent", traceparent));
+    }
+    // A null payload (tombstone) goes out as a null record value; the key and headers stay.
+    return new ProducerRecord<>(e.topic(), null, e.key(), e.payload(), headers);
+  }
+
+  private static Header header(String name, String value) {
+    return new RecordHeader(name, value.getBytes(StandardCharsets.UTF_8));
   }
 
   private void cleanup() {
@@ -474,19 +464,5 @@ public class OutboxRelay {
         .with(
             rows -> Log.debugf("outbox cleanup removed %d rows", rows.rowCount()),
             failure -> Log.warnf("outbox cleanup failed: %s", failure.getMessage()));
-  }
-
-  private enum MapGetter implements TextMapGetter<Map<String, String>> {
-    INSTANCE;
-
-    @Override
-    public Iterable<String> keys(Map<String, String> carrier) {
-      return carrier.keySet();
-    }
-
-    @Override
-    public String get(Map<String, String> carrier, String key) {
-      return carrier == null ? null : carrier.get(key);
-    }
   }
 }
