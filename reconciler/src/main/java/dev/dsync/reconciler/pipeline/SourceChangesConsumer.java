@@ -373,12 +373,11 @@ public class SourceChangesConsumer {
   }
 
   static Reconciler.Received parse(ConsumerRecord<String, byte[]> r) {
-    String fallbackId = UUID.nameUUIDFromBytes((r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8)).toString();
     DsyncEvent event;
     try {
       event = DsyncEvent.from(r);
     } catch (RuntimeException e) {
-      return new Reconciler.Received(UUID.fromString(fallbackId), null, "not a CloudEvent: " + e.getMessage(), null, null, null, raw(r));
+      return new Reconciler.Received(fallbackId(r), null, "not a CloudEvent: " + e.getMessage(), null, null, null, raw(r));
     }
     try {
       return Reconciler.Received.ok(SourceChange.from(event));
@@ -387,10 +386,15 @@ public class SourceChangesConsumer {
       try {
         id = UUID.fromString(event.id());
       } catch (IllegalArgumentException bad) {
-        id = UUID.fromString(fallbackId);
+        id = fallbackId(r);
       }
       return new Reconciler.Received(id, null, e.getMessage(), event.tenantId(), event.directoryId(), event.type(), raw(r));
     }
+  }
+
+  /** The id of a record that has none usable: derived from where it is, so a redelivery gets the same. */
+  private static UUID fallbackId(ConsumerRecord<String, byte[]> r) {
+    return UUID.nameUUIDFromBytes((r.topic() + "/" + r.partition() + "/" + r.offset()).getBytes(StandardCharsets.UTF_8));
   }
 
   /** The record's value as text, kept only for a change that cannot be read. */
