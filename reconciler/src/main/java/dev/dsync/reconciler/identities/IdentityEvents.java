@@ -7,10 +7,7 @@ import dev.dsync.events.EventType;
 import dev.dsync.events.identity.CanonicalGroup;
 import dev.dsync.events.identity.CanonicalUser;
 import dev.dsync.events.identity.Email;
-import dev.dsync.events.identity.GroupEventData;
-import dev.dsync.events.identity.IdentityState;
-import dev.dsync.events.identity.MembershipEventData;
-import dev.dsync.events.identity.UserEventData;
+import dev.dsync.platform.outbox.JsonText;
 import dev.dsync.platform.outbox.OutboxMessage;
 import dev.dsync.reconciler.conflicts.Provenance;
 import dev.dsync.reconciler.mapping.Mapper;
@@ -53,8 +50,12 @@ public final class IdentityEvents {
     }
   }
 
-  @SuppressWarnings("unchecked") // emails are stored as a list of maps by the mapper
   public static CanonicalUser user(UserEntity u, String directoryId) {
+    return user(u, directoryId, raw(u.writtenRaw, u.raw));
+  }
+
+  @SuppressWarnings("unchecked") // emails are stored as a list of maps by the mapper
+  private static CanonicalUser user(UserEntity u, String directoryId, ObjectNode raw) {
     Map<String, Object> a = u.writtenAttributes != null ? u.writtenAttributes : attributes(u.attributes);
     List<Email> emails = new ArrayList<>();
     if (a.get(Mapper.EMAILS) instanceof List<?> list) {
@@ -81,10 +82,14 @@ public final class IdentityEvents {
         emails,
         CanonicalUser.State.valueOf(u.state),
         extra,
-        raw(u.writtenRaw, u.raw));
+        raw);
   }
 
   public static CanonicalGroup group(GroupEntity g) {
+    return group(g, raw(g.writtenRaw, g.raw));
+  }
+
+  private static CanonicalGroup group(GroupEntity g, ObjectNode raw) {
     Map<String, Object> a = g.writtenAttributes != null ? g.writtenAttributes : attributes(g.attributes);
     Map<String, Object> extra = new TreeMap<>();
     a.forEach((k, v) -> {
@@ -93,8 +98,7 @@ public final class IdentityEvents {
       }
     });
     return new CanonicalGroup(
-        g.id.toString(), g.tenantId, g.directoryId, g.externalId, g.displayName, extra,
-        raw(g.writtenRaw, g.raw));
+        g.id.toString(), g.tenantId, g.directoryId, g.externalId, g.displayName, extra, raw);
   }
 
   /** Public names of changed attributes: {@code active} is published as the user's {@code state}. */
@@ -113,28 +117,81 @@ public final class IdentityEvents {
   /** user.created|updated|deleted plus the user's state record (a deletion marker on delete). */
   public static void user(DirectoryTx tx, EventType type, UserEntity u, Map<String, Object> previous, List<String> groupIds) {
     long seq = tx.nextSequence();
-    CanonicalUser cu = user(u, tx.directoryId);
+    byte[] cu = userBytes(u, tx.directoryId);
     String id = u.id.toString();
-    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, new UserEventData(seq, cu, previous)));
-    tx.emit(type == EventType.USER_DELETED ? tombstone(tx, id) : state(tx, id, new IdentityState("user", seq, cu, null, groupIds)));
+    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, userEvent(seq, cu, previous)));
+    tx.emit(type == EventType.USER_DELETED ? tombstone(tx, id) : state(tx, id, userState(seq, cu, groupIds)));
   }
 
   public static void group(DirectoryTx tx, EventType type, GroupEntity g, Map<String, Object> previous) {
     long seq = tx.nextSequence();
-    CanonicalGroup cg = group(g);
+    byte[] cg = groupBytes(g);
     String id = g.id.toString();
-    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, new GroupEventData(seq, cg, previous)));
-    tx.emit(type == EventType.GROUP_DELETED ? tombstone(tx, id) : state(tx, id, new IdentityState("group", seq, null, cg, null)));
+    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, id, groupEvent(seq, cg, previous)));
+    tx.emit(type == EventType.GROUP_DELETED ? tombstone(tx, id) : state(tx, id, groupState(seq, cg)));
   }
 
   /** user_added|user_removed, and the user's state with its new direct groups. */
   public static void membership(DirectoryTx tx, EventType type, GroupEntity g, UserEntity u, List<String> groupIds) {
     long seq = tx.nextSequence();
-    CanonicalUser cu = user(u, tx.directoryId);
-    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, u.id.toString(), new MembershipEventData(seq, group(g), cu)));
+    byte[] cu = userBytes(u, tx.directoryId);
+    tx.emit(OutboxMessage.of(type, tx.directoryId, tx.tenantId, tx.directoryId, u.id.toString(),
+        membershipEvent(seq, groupBytes(g), cu)));
     if (!u.deleted) {
-      tx.emit(state(tx, u.id.toString(), new IdentityState("user", seq, cu, null, groupIds)));
+      tx.emit(state(tx, u.id.toString(), userState(seq, cu, groupIds)));
     }
+  }
+
+  /**
+   * A user's JSON as {@link #user(UserEntity, String)} writes it, with its source resource spliced
+   * in as the text stored for it ({@code rawAttributes} is the last component): the resource is not
+   * parsed from the row again nor written once more (a membership page parsed every member's).
+   */
+  static byte[] userBytes(UserEntity u, String directoryId) {
+    return splicable(u.raw) ? withRaw(EventJson.writeBytes(user(u, directoryId, null)), u.raw) : EventJson.writeBytes(user(u, directoryId));
+  }
+
+  static byte[] groupBytes(GroupEntity g) {
+    return splicable(g.raw) ? withRaw(EventJson.writeBytes(group(g, null)), g.raw) : EventJson.writeBytes(group(g));
+  }
+
+  /** Stored resource text that is a JSON object (anything else takes the parsing path, as before). */
+  private static boolean splicable(String raw) {
+    return raw != null && raw.startsWith("{");
+  }
+
+  private static byte[] withRaw(byte[] json, String raw) {
+    byte[] name = ",\"rawAttributes\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    byte[] value = raw.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] out = java.util.Arrays.copyOf(json, json.length - 1 + name.length + value.length + 1);
+    System.arraycopy(name, 0, out, json.length - 1, name.length);
+    System.arraycopy(value, 0, out, json.length - 1 + name.length, value.length);
+    out[out.length - 1] = '}';
+    return out;
+  }
+
+  // The data records written with the entity's JSON spliced in (see EventBytes): UserEventData,
+  // GroupEventData, MembershipEventData and IdentityState, in their components' order.
+
+  static JsonText userEvent(long seq, byte[] user, Map<String, Object> previous) {
+    return new JsonText(new EventBytes().number("sequence", seq).raw("user", user).value("previousAttributes", previous).bytes());
+  }
+
+  static JsonText groupEvent(long seq, byte[] group, Map<String, Object> previous) {
+    return new JsonText(new EventBytes().number("sequence", seq).raw("group", group).value("previousAttributes", previous).bytes());
+  }
+
+  static JsonText membershipEvent(long seq, byte[] group, byte[] user) {
+    return new JsonText(new EventBytes().number("sequence", seq).raw("group", group).raw("user", user).bytes());
+  }
+
+  static JsonText userState(long seq, byte[] user, List<String> groupIds) {
+    return new JsonText(new EventBytes().value("entityType", "user").number("sequence", seq).raw("user", user)
+        .value("groupIds", groupIds).bytes());
+  }
+
+  static JsonText groupState(long seq, byte[] group) {
+    return new JsonText(new EventBytes().value("entityType", "group").number("sequence", seq).raw("group", group).bytes());
   }
 
   /** A deleted entity leaves the compacted topic: a tombstone (null value) for its key. */
@@ -143,7 +200,7 @@ public final class IdentityEvents {
   }
 
   /** The compacted state record of a live entity. */
-  private static OutboxMessage state(DirectoryTx tx, String entityId, IdentityState state) {
+  private static OutboxMessage state(DirectoryTx tx, String entityId, JsonText state) {
     return OutboxMessage.of(EventType.IDENTITY_STATE, tx.tenantId + ":" + entityId, tx.tenantId, tx.directoryId, entityId, state);
   }
 }

@@ -9,6 +9,7 @@ import dev.dsync.events.source.MemberRef;
 import dev.dsync.events.source.UserDeleted;
 import dev.dsync.events.source.UserUpserted;
 import dev.dsync.reconciler.conflicts.ConflictResolver;
+import dev.dsync.reconciler.conflicts.ProvenanceJson;
 import dev.dsync.reconciler.conflicts.ConflictRules;
 import dev.dsync.reconciler.identities.GroupEntity;
 import dev.dsync.reconciler.identities.IdentityEvents;
@@ -321,7 +322,7 @@ public class ChangeApplier {
     Map<String, Object> a = java.util.Collections.unmodifiableMap(merge.attributes());
     user.attributes = EventJson.write(a);
     user.writtenAttributes = a;
-    user.provenance = EventJson.write(merge.provenance());
+    user.provenance = ProvenanceJson.write(merge.provenance());
     user.raw = EventJson.write(u.resource());
     user.writtenRaw = u.resource();
     user.externalId = text(a.get("externalId"));
