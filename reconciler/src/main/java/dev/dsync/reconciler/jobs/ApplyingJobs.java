@@ -78,7 +78,7 @@ public class ApplyingJobs {
     if (!analyzing.compareAndSet(false, true)) {
       return;
     }
-    pool.query("analyze canonical_user, canonical_group, source_link, membership").execute()
+    analyze()
         .subscribe().with(
             ok -> analyzing.set(false),
             failure -> {
@@ -86,6 +86,21 @@ public class ApplyingJobs {
               Log.warnf("analyzing the identity tables failed: %s", failure.toString());
             });
   }
+
+  /**
+   * Statistics for the job's plans: whether a key is selective, which a 3,000-row sample tells as
+   * well as the default 30,000 (the tenth part of the default target, for this transaction only:
+   * autovacuum's own analyses later keep the default). The four analyses of a 100,000-user sync
+   * took 1.6 s of PostgreSQL's CPU with the default target.
+   */
+  Uni<Void> analyze() {
+    return pool.withTransaction(conn -> conn.query("set local default_statistics_target = " + ANALYZE_TARGET).execute()
+        .chain(() -> conn.query("analyze canonical_user, canonical_group, source_link, membership").execute()))
+        .replaceWithVoid();
+  }
+
+  static final int ANALYZE_TARGET = 10;
+
 
   /**
    * Applies the job's remaining pages, each in a transaction of its own; a job already COMPLETED is
