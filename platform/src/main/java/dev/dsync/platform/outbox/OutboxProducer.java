@@ -42,7 +42,7 @@ public class OutboxProducer {
     this.registry = registry;
   }
 
-  private synchronized KafkaProducer<String, byte[]> producer() {
+  private synchronized Open open() {
     if (producer == null) {
       Properties p = new Properties();
       p.putAll(outbox.kafka());
@@ -57,33 +57,48 @@ public class OutboxProducer {
       metrics = new KafkaClientMetrics(producer);
       metrics.bindTo(registry);
     }
-    return producer;
+    return new Open(producer, sender);
   }
+
+  /** The producer and its sending thread, taken together so that a concurrent close cannot split them. */
+  private record Open(KafkaProducer<String, byte[]> producer, ExecutorService sender) {}
 
   /** Sends the records in order; completes when the broker acknowledged all of them, fails with the first failure. */
   public Uni<Void> send(List<ProducerRecord<String, byte[]>> records) {
     if (records.isEmpty()) {
       return Uni.createFrom().voidItem();
     }
-    KafkaProducer<String, byte[]> kafka = producer();
-    return Uni.createFrom().emitter(e -> {
+    Open open = open();
+    KafkaProducer<String, byte[]> kafka = open.producer();
+    // The outcome is handed back to the caller's Vert.x context (the relay's claim continues with
+    // PostgreSQL there), not run on Kafka's network thread, whose callbacks must stay short.
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    return Uni.createFrom().<Void>emitter(e -> {
       AtomicInteger left = new AtomicInteger(records.size());
-      sender.execute(() -> {
+      open.sender().execute(() -> {
         try {
           for (ProducerRecord<String, byte[]> record : records) {
             kafka.send(record, (meta, failure) -> {
               if (failure != null) {
-                e.fail(failure);
+                onContext(context, () -> e.fail(failure));
               } else if (left.decrementAndGet() == 0) {
-                e.complete(null);
+                onContext(context, () -> e.complete(null));
               }
             });
           }
         } catch (RuntimeException failure) {
-          e.fail(failure);
+          onContext(context, () -> e.fail(failure));
         }
       });
     });
+  }
+
+  private static void onContext(io.vertx.core.Context context, Runnable action) {
+    if (context == null) {
+      action.run();
+    } else {
+      context.runOnContext(v -> action.run());
+    }
   }
 
   /** Sends what is buffered and closes; a later send opens a new producer. */
