@@ -87,7 +87,7 @@ public class OutboxRelay {
    * Records all drain loops may have handed to the producer at once (claims are sized to fit half
    * of it; a record is ~1-2 KB, well within the producer's buffer).
    */
-  static final int EMITTER_BUFFER = 8192;
+  static final int MAX_IN_FLIGHT = 8192;
 
   private final OutboxConfig config;
   private final int batchSize;
@@ -139,7 +139,7 @@ public class OutboxRelay {
     this.batchSize = batchSize(config.batchSize(), parallelism);
     if (batchSize < config.batchSize()) {
       Log.warnf("dsync.outbox.batch-size %d lowered to %d: %d drain loops may not hand the producer more than %d records at once",
-          config.batchSize(), batchSize, parallelism, EMITTER_BUFFER);
+          config.batchSize(), batchSize, parallelism, MAX_IN_FLIGHT);
     }
     this.slots = new Slot[parallelism];
     for (int i = 0; i < parallelism; i++) {
@@ -170,7 +170,7 @@ public class OutboxRelay {
   static int batchSize(int configured, int loops) {
     // A claim stays within it, except that its first row is taken whatever its size; with at most
     // 16 loops that is still within the loop's share (a batch row holds at most 256 events).
-    return Math.max(1, Math.min(configured, EMITTER_BUFFER / 2 / loops));
+    return Math.max(1, Math.min(configured, MAX_IN_FLIGHT / 2 / loops));
   }
 
   /** Starts listening and draining; idempotent. */
@@ -357,16 +357,16 @@ public class OutboxRelay {
                             return Uni.createFrom().item(0);
                           }
                           List<UUID> ids = new ArrayList<>(claimed.size());
-                          List<ProducerRecord<String, byte[]>> messages = new ArrayList<>(claimed.size());
+                          List<ProducerRecord<String, byte[]>> records = new ArrayList<>(claimed.size());
                           for (Row row : claimed) {
                             ids.add(row.getUUID("id"));
-                            messages.addAll(toMessages(row));
+                            records.addAll(records(row));
                           }
-                          return publish(messages)
+                          return publish(records)
                               .invoke(() -> at[2] = System.nanoTime())
                               .invoke(() -> claims.increment())
-                              .chain(() -> mark(conn, ids, messages.size()))
-                              .replaceWith(messages.size());
+                              .chain(() -> mark(conn, ids, records.size()))
+                              .replaceWith(records.size());
                         }))
         .invoke(count -> {
           if (count > 0 && Log.isDebugEnabled()) {
@@ -392,13 +392,13 @@ public class OutboxRelay {
   }
 
   /** The records of a row: its one event, or a batch row's events in order. */
-  private List<ProducerRecord<String, byte[]>> toMessages(Row row) {
+  private List<ProducerRecord<String, byte[]>> records(Row row) {
     Integer batchSize = row.getInteger("batch_size");
     String time = DateTimeFormatter.ISO_OFFSET_DATE_TIME.format(row.getOffsetDateTime("timestamp"));
     URI source = sourceUri(row.getString("source"));
     String traceparent = row.getString("traceparent");
     if (batchSize == null) {
-      return List.of(toMessage(new OutboxBatch.Entry(row.getUUID("id"), row.getString("type"), row.getString("topic"),
+      return List.of(record(new OutboxBatch.Entry(row.getUUID("id"), row.getString("type"), row.getString("topic"),
           row.getString("aggregateid"), row.getString("subject"), row.getString("tenant_id"), row.getString("directory_id"),
           utf8(row.getString("payload"))), source, time, traceparent));
     }
@@ -406,11 +406,11 @@ public class OutboxRelay {
     if (entries.size() != batchSize) {
       throw new IllegalStateException("outbox batch row " + row.getUUID("id") + " holds " + entries.size() + " events, not " + batchSize);
     }
-    List<ProducerRecord<String, byte[]>> messages = new ArrayList<>(entries.size());
+    List<ProducerRecord<String, byte[]>> records = new ArrayList<>(entries.size());
     for (OutboxBatch.Entry entry : entries) {
-      messages.add(toMessage(entry, source, time, traceparent));
+      records.add(record(entry, source, time, traceparent));
     }
-    return messages;
+    return records;
   }
 
   /** A row's source parsed once while it repeats (every row of a service has the same source). */
@@ -424,7 +424,7 @@ public class OutboxRelay {
   }
 
   private static byte[] utf8(String text) {
-    return text == null ? null : text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return text == null ? null : text.getBytes(StandardCharsets.UTF_8);
   }
 
   /**
@@ -432,7 +432,7 @@ public class OutboxRelay {
    * binding: {@code ce_*} headers, the data as the value), the trace context as a W3C
    * {@code traceparent} header when the row was written inside a span.
    */
-  private ProducerRecord<String, byte[]> toMessage(OutboxBatch.Entry e, URI source, String time, String traceparent) {
+  private ProducerRecord<String, byte[]> record(OutboxBatch.Entry e, URI source, String time, String traceparent) {
     List<Header> headers = new ArrayList<>(10);
     headers.add(header(CloudEventAttributes.SPEC_VERSION, "1.0"));
     headers.add(header(CloudEventAttributes.ID, e.id().toString()));
