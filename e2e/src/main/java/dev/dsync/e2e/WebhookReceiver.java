@@ -27,12 +27,24 @@ public final class WebhookReceiver implements AutoCloseable {
   private final HttpServer server;
   private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
   private volatile byte[] key;
+  /**
+   * Open once the secret is known. The directory's first event can be delivered as soon as the
+   * endpoint exists, before the caller has read the secret from the creation's response; such a
+   * delivery waits for it (a receiver knows its secret before it takes deliveries), where it was
+   * refused as unverified.
+   */
+  private final java.util.concurrent.CountDownLatch keyKnown = new java.util.concurrent.CountDownLatch(1);
   private volatile Consumer<Delivery> listener = d -> {};
 
   public WebhookReceiver() throws IOException {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
     server.createContext("/webhooks", exchange -> {
       byte[] body = exchange.getRequestBody().readAllBytes();
+      try {
+        keyKnown.await(10, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
       String id = exchange.getRequestHeaders().getFirst("webhook-id");
       String ts = exchange.getRequestHeaders().getFirst("webhook-timestamp");
       String sig = exchange.getRequestHeaders().getFirst("webhook-signature");
@@ -53,6 +65,7 @@ public final class WebhookReceiver implements AutoCloseable {
   /** The endpoint's secret, as dsync returned it ({@code whsec_<base64>}). */
   public void secret(String whsec) {
     key = Base64.getDecoder().decode(whsec.substring("whsec_".length()));
+    keyKnown.countDown();
   }
 
   public void onDelivery(Consumer<Delivery> listener) {
