@@ -52,6 +52,15 @@ public record DsyncEvent(
    * of a sync's source changes ~2 % of its CPU. Any other form goes through the formatter.
    */
   static Instant time(String t) {
+    Instant fast = utc(t);
+    return fast != null ? fast : DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(t, Instant::from);
+  }
+
+  /**
+   * The instant of an RFC 3339 time in the UTC form dsync writes ({@code 2026-12-01T18:00:00.123456Z}),
+   * or null for any other form (or an impossible date), which the caller's own parser reads or refuses.
+   */
+  static Instant utc(String t) {
     int n = t.length();
     if (n >= 20 && n <= 30 && t.charAt(n - 1) == 'Z' && t.charAt(4) == '-' && t.charAt(7) == '-' && t.charAt(10) == 'T'
         && t.charAt(13) == ':' && t.charAt(16) == ':' && (n == 20 || (t.charAt(19) == '.' && n > 21))) {
@@ -59,7 +68,7 @@ public record DsyncEvent(
       for (int i = 20; i < n - 1; i++) {
         char c = t.charAt(i);
         if (c < '0' || c > '9') {
-          return DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(t, Instant::from);
+          return null;
         }
         nanos = nanos * 10 + (c - '0');
       }
@@ -73,11 +82,11 @@ public record DsyncEvent(
         try {
           return java.time.LocalDate.of(year, month, day).atTime(hour, minute, second, nanos).toInstant(java.time.ZoneOffset.UTC);
         } catch (java.time.DateTimeException e) {
-          // an impossible date (Feb 30): the formatter says why
+          return null; // an impossible date (Feb 30): the caller's parser says why
         }
       }
     }
-    return DateTimeFormatter.ISO_OFFSET_DATE_TIME.parse(t, Instant::from);
+    return null;
   }
 
   private static int digits(String s, int from, int count) {

@@ -22,6 +22,8 @@ public final class EventJson {
   public static ObjectMapper configure(ObjectMapper mapper) {
     return mapper
         .registerModule(new JavaTimeModule())
+        // Registered after JavaTimeModule, so that it, not the module's, reads an Instant.
+        .registerModule(new com.fasterxml.jackson.databind.module.SimpleModule("dsync-instants").addDeserializer(java.time.Instant.class, new InstantJson()))
         .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .setSerializationInclusion(JsonInclude.Include.NON_NULL);
