@@ -433,30 +433,16 @@ public class SyncJobService {
               List<SourceChange> parsed = new java.util.ArrayList<>();
               List<SourceChange> changes = new java.util.ArrayList<>();
               List<String> unseen = new java.util.ArrayList<>();
-              // Planning passes over a change that cannot be read (no action, as one that cannot be
-              // classified); applying fails the page, which takes it out as failed (ApplyingJobs).
-              java.util.Set<Integer> unreadable = new java.util.HashSet<>();
               long weight = 0;
               for (int i = 0; i < rows.size(); i++) {
                 StagedChange s = rows.get(i);
                 if (!s.type.startsWith("dsync.reconciler.unseen.")) {
-                  SourceChange change = stagedRows.get(i).change();
-                  RuntimeException failure = stagedRows.get(i).unreadable();
-                  if (change == null && failure == null) { // past the weight its rows were parsed for
-                    try {
-                      change = SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload);
-                    } catch (RuntimeException e) {
-                      failure = e;
-                    }
+                  if (stagedRows.get(i).unreadable() != null) {
+                    throw stagedRows.get(i).unreadable();
                   }
-                  if (failure != null) {
-                    if (applying) {
-                      throw failure;
-                    }
-                    weight++;
-                    parsed.add(null);
-                    unreadable.add(i);
-                    continue;
+                  SourceChange change = stagedRows.get(i).change();
+                  if (change == null) { // past the weight its rows were parsed for
+                    change = SourceChange.of(s.eventId, s.type, tx.tenantId, tx.directoryId, s.payload);
                   }
                   if (i > 0 && weight + change.weight() > config.pageWeight()) {
                     rows.subList(i, rows.size()).clear();
@@ -481,7 +467,7 @@ public class SyncJobService {
               List<Uni<Void>> written = new java.util.ArrayList<>();
               Throwable[] aheadFailed = {null};
               Uni<Void> chain = applier.prefetch(tx, changes, unseen, applying)
-                  .chain(() -> Steps.forEach(parts, part -> Steps.forEach(part, i -> unreadable.contains(i) ? Uni.createFrom().voidItem() : visit.apply(rows.get(i), parsed.get(i)))
+                  .chain(() -> Steps.forEach(parts, part -> Steps.forEach(part, i -> visit.apply(rows.get(i), parsed.get(i)))
                       .invoke(() -> {
                         if (part != parts.get(parts.size() - 1)) {
                           written.add(writeAhead(tx, aheadFailed));

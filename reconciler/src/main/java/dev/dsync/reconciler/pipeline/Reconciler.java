@@ -3,9 +3,14 @@ package dev.dsync.reconciler.pipeline;
 import dev.dsync.events.EventType;
 import dev.dsync.events.identity.DirectoryEventData;
 import dev.dsync.events.source.DirectoryChanged;
+import dev.dsync.events.source.GroupDeleted;
+import dev.dsync.events.source.GroupMembershipChanged;
+import dev.dsync.events.source.GroupUpserted;
 import dev.dsync.events.source.SyncJobCompleted;
 import dev.dsync.events.source.SyncJobFailed;
 import dev.dsync.events.source.SyncJobStarted;
+import dev.dsync.events.source.UserDeleted;
+import dev.dsync.events.source.UserUpserted;
 import dev.dsync.platform.inbox.Inbox;
 import dev.dsync.platform.outbox.Outbox;
 import dev.dsync.platform.outbox.OutboxMessage;
@@ -263,11 +268,35 @@ public class Reconciler {
   }
 
   static String jobId(SourceChange c) {
-    return c.jobId();
+    Object d = c.data();
+    if (d instanceof UserUpserted u) {
+      return u.jobId();
+    } else if (d instanceof UserDeleted u) {
+      return u.jobId();
+    } else if (d instanceof GroupUpserted g) {
+      return g.jobId();
+    } else if (d instanceof GroupDeleted g) {
+      return g.jobId();
+    } else if (d instanceof GroupMembershipChanged m) {
+      return m.jobId();
+    }
+    return null;
   }
 
   static String resourceId(SourceChange c) {
-    return c.resourceId();
+    Object d = c.data();
+    if (d instanceof UserUpserted u) {
+      return u.resourceId();
+    } else if (d instanceof UserDeleted u) {
+      return u.resourceId();
+    } else if (d instanceof GroupUpserted g) {
+      return g.resourceId();
+    } else if (d instanceof GroupDeleted g) {
+      return g.resourceId();
+    } else if (d instanceof GroupMembershipChanged m) {
+      return m.groupId();
+    }
+    return null;
   }
 
   /** For admin operations: in a transaction of its own, runs {@code work} on the locked directory and commits its effects and events. */
