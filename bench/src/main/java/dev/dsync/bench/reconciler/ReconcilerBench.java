@@ -259,7 +259,7 @@ public final class ReconcilerBench {
 
       // ---- full sync of a fresh directory, the first after the reconciler started (its JIT still
       // compiling the code a sync runs); another follows the push phase.
-      fullSync("full sync " + users + " users / " + groups + " groups", "fullSync", "", users, groups, reader, timeout, results, facts);
+      fullSync(false, users, groups, reader, timeout, results, facts);
 
       // ---- push latency at a steady rate
       String push = "bench-push-" + UUID.randomUUID().toString().substring(0, 8);
@@ -300,7 +300,7 @@ public final class ReconcilerBench {
       // ---- a second full sync of another fresh directory: what every later sync of a
       // long-running reconciler sees (its JIT done, its tables holding the first sync's rows).
       // After the push phase, so that the push is measured as it always was, after one sync.
-      fullSync("second full sync (warm JVM)", "secondFullSync", "s", users, groups, reader, timeout, results, facts);
+      fullSync(true, users, groups, reader, timeout, results, facts);
     } finally {
       memory.stop();
     }
@@ -311,18 +311,20 @@ public final class ReconcilerBench {
     write(results, facts);
   }
 
-  /** One measured full sync of a fresh directory: its rate, duration and CPU per change. */
-  private void fullSync(String scenario, String factsKey, String prefix, int users, int groups, IdentityReader reader, Duration timeout,
+  /** One measured full sync of a fresh directory ({@code second}: the one after the push): its rate, duration and CPU per change. */
+  private void fullSync(boolean second, int users, int groups, IdentityReader reader, Duration timeout,
       List<Result> results, Map<String, Object> facts) throws Exception {
-    String row = scenario.startsWith("full sync") ? "full sync" : "second full sync";
+    String row = second ? "second full sync" : "full sync";
+    String scenario = second ? row + " (warm JVM)" : row + " " + users + " users / " + groups + " groups";
+    String prefix = second ? "s" : ""; // resource ids of their own: nothing of the first sync correlates
     String dir = "bench-full-" + UUID.randomUUID().toString().substring(0, 8);
     String job = UUID.randomUUID().toString();
     long memberships = users;
     long expected = users + groups + (groups == 0 ? 0 : memberships);
     long sourceChanges = 2L + users + 2L * groups;
     reader.expect(dir, expected);
-    System.out.printf(Locale.ROOT, "full sync: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
-        dir, users, groups, memberships, sourceChanges, expected);
+    System.out.printf(Locale.ROOT, "%s: directory %s, %d users, %d groups, %d memberships -> %d source changes, %d identity events expected%n",
+        row, dir, users, groups, memberships, sourceChanges, expected);
     statementsReset();
     Map<String, Double> cpuBefore = cpu();
     double loadBefore = Processes.cpuSeconds(ProcessHandle.current().pid());
@@ -344,7 +346,7 @@ public final class ReconcilerBench {
         System.out.printf(Locale.ROOT, "  %6.0f s: %d/%d identity events, job %s, reconciler RSS %.0f MiB, heap %.0f MiB%n",
             (System.currentTimeMillis() - firstPublish) / 1000.0, reader.count(dir), expected, status, memory.lastRss(), memory.lastHeap());
         if (status.contains("BLOCKED")) {
-          throw new IllegalStateException("the full sync was BLOCKED by thresholds: " + status);
+          throw new IllegalStateException(row + " was BLOCKED by thresholds: " + status);
         }
       }
       LockSupport.parkNanos(50_000_000L);
@@ -352,10 +354,10 @@ public final class ReconcilerBench {
     long lastIdentity = reader.lastPublished(dir);
     double seconds = (lastIdentity - firstPublish) / 1000.0;
     double perSecond = sourceChanges / seconds;
-    facts.put(factsKey, Map.of("directory", dir, "job", job, "users", users, "groups", groups, "memberships", memberships,
+    facts.put(second ? "secondFullSync" : "fullSync", Map.of("directory", dir, "job", job, "users", users, "groups", groups, "memberships", memberships,
         "sourceChanges", sourceChanges, "identityEvents", expected, "seconds", seconds, "publishSeconds", (published - firstPublish) / 1000.0,
         "job status", jobStatus(job)));
-    System.out.printf(Locale.ROOT, "full sync done: %d source changes -> %d identity events in %.1f s (%.0f changes/s)%n", sourceChanges, expected, seconds, perSecond);
+    System.out.printf(Locale.ROOT, "%s done: %d source changes -> %d identity events in %.1f s (%.0f changes/s)%n", row, sourceChanges, expected, seconds, perSecond);
     results.add(new Result(scenario, "source changes/s end to end", perSecond, "1/s", ">= 5000", perSecond >= 5000));
     results.add(new Result(row, "duration (first publish -> last identity event)", seconds, "s", "", true));
     Map<String, Double> cpuAfter = cpu();
