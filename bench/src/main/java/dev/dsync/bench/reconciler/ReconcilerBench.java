@@ -6,6 +6,7 @@ import dev.dsync.bench.Processes;
 import dev.dsync.events.Actor;
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
+import dev.dsync.events.TimeOrderedIds;
 import dev.dsync.events.source.GroupMembershipChanged;
 import dev.dsync.events.source.GroupUpserted;
 import dev.dsync.events.source.MemberRef;
@@ -390,7 +391,7 @@ public final class ReconcilerBench {
   private ProducerRecord<String, String> record(String directory, EventType type, Object data) {
     ProducerRecord<String, String> r = new ProducerRecord<>(SOURCE_TOPIC, directory, EventJson.write(data));
     header(r, "ce_specversion", "1.0");
-    header(r, "ce_id", UUID.randomUUID().toString());
+    header(r, "ce_id", TimeOrderedIds.next().toString()); // as the ingest services' outbox makes them
     header(r, "ce_source", "/dsync/bench");
     header(r, "ce_type", type.type());
     header(r, "ce_time", Instant.now().toString());

@@ -9,6 +9,7 @@ import com.unboundid.scim2.common.filters.Filter;
 import com.unboundid.scim2.common.messages.PatchOperation;
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
+import dev.dsync.events.TimeOrderedIds;
 import dev.dsync.events.source.GroupDeleted;
 import dev.dsync.events.source.GroupMembershipChanged;
 import dev.dsync.events.source.GroupUpserted;
@@ -88,7 +89,7 @@ public class GroupService {
     ObjectNode doc = ResourceNormalizer.normalize(ScimSchemas.GROUPS, body, List.of("members"));
     String displayName = displayName(doc);
     List<Member> members = members(field(body, "members"));
-    UUID id = UUID.randomUUID();
+    UUID id = TimeOrderedIds.next();
     OffsetDateTime now = now();
     return pool.withTransaction(tx ->
         tx.preparedQuery("insert into scim_group (id, directory_id, display_name, external_id, resource, version, created_at, last_modified)"

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.unboundid.scim2.common.messages.PatchOperation;
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
+import dev.dsync.events.TimeOrderedIds;
 import dev.dsync.events.source.UserDeleted;
 import dev.dsync.events.source.UserUpserted;
 import dev.dsync.platform.outbox.Outbox;
@@ -77,7 +78,7 @@ public class UserService {
   public Uni<Rendered> create(ScimCaller caller, JsonNode body) {
     ObjectNode doc = ResourceNormalizer.normalize(ScimSchemas.USERS, body, List.of());
     Columns cols = Columns.of(doc);
-    UUID id = UUID.randomUUID();
+    UUID id = TimeOrderedIds.next();
     OffsetDateTime now = now();
     Rendered r = render(id, doc, 1, now, now, caller, List.of());
     List<Object> params = new ArrayList<>(10 + OutboxStatement.PARAMS);

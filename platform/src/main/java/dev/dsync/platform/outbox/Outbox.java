@@ -1,6 +1,7 @@
 package dev.dsync.platform.outbox;
 
 import dev.dsync.events.EventJson;
+import dev.dsync.events.TimeOrderedIds;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -225,7 +226,7 @@ public class Outbox {
           batch.append(m.id(), m.type().type(), m.type().topic().topicName(), m.key(), m.subject(), m.tenantId(), m.directoryId(),
               payloads.get(at));
         }
-        ids.add(UUID.randomUUID());
+        ids.add(TimeOrderedIds.next());
         keys.add(first.key());
         topics.add(first.type().topic().topicName());
         tenants.add(first.tenantId());

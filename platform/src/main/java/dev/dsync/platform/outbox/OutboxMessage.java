@@ -2,6 +2,7 @@ package dev.dsync.platform.outbox;
 
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
+import dev.dsync.events.TimeOrderedIds;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -22,7 +23,7 @@ public record OutboxMessage(
 
   /** A tombstone for {@code key}: a null value on the type's (compacted) topic. */
   public static OutboxMessage tombstone(EventType type, String key, String tenantId, String directoryId, String subject) {
-    return new OutboxMessage(UUID.randomUUID(), type, key, tenantId, directoryId, subject, null);
+    return new OutboxMessage(TimeOrderedIds.next(), type, key, tenantId, directoryId, subject, null);
   }
 
   public boolean isTombstone() {
@@ -45,6 +46,6 @@ public record OutboxMessage(
   /** A message with a fresh id. */
   public static OutboxMessage of(
       EventType type, String key, String tenantId, String directoryId, String subject, Object data) {
-    return new OutboxMessage(UUID.randomUUID(), type, key, tenantId, directoryId, subject, data);
+    return new OutboxMessage(TimeOrderedIds.next(), type, key, tenantId, directoryId, subject, data);
   }
 }

@@ -2,6 +2,7 @@ package dev.dsync.reconciler.pipeline;
 
 import dev.dsync.events.EventJson;
 import dev.dsync.events.EventType;
+import dev.dsync.events.TimeOrderedIds;
 import dev.dsync.events.source.GroupDeleted;
 import dev.dsync.events.source.GroupMembershipChanged;
 import dev.dsync.events.source.GroupUpserted;
@@ -265,7 +266,7 @@ public class ChangeApplier {
 
   private Uni<Outcome> create(DirectoryTx tx, UserUpserted u, Map<String, Object> mapped, SourceLink link) {
     UserEntity user = new UserEntity();
-    user.id = UUID.randomUUID();
+    user.id = TimeOrderedIds.next();
     user.tenantId = tx.tenantId;
     user.directoryId = tx.directoryId;
     user.createdAt = Instant.now();
@@ -485,7 +486,7 @@ public class ChangeApplier {
 
   private Uni<Outcome> createGroup(DirectoryTx tx, GroupUpserted g, Map<String, Object> mapped, SourceLink link) {
     GroupEntity group = new GroupEntity();
-    group.id = UUID.randomUUID();
+    group.id = TimeOrderedIds.next();
     group.tenantId = tx.tenantId;
     group.directoryId = tx.directoryId;
     group.createdAt = Instant.now();
