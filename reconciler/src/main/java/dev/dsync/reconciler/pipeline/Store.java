@@ -73,8 +73,8 @@ public final class Store {
   /**
    * Rows this transaction creates that are not written yet: known not to exist (a fresh id, or a
    * key looked up and not found while the directory is held), so their first write is a plain
-   * insert. An upsert first probes the unique index for a row that cannot be there (~6 % of
-   * PostgreSQL's CPU in a sync).
+   * insert. An upsert first probes the unique index for a row that cannot be there, then inserts
+   * speculatively: 11 % of PostgreSQL's samples in a warm sync (1.6 % with the plain inserts).
    */
   private final Set<String> freshLinks = new java.util.HashSet<>();
   private final Set<UUID> freshUsers = new java.util.HashSet<>();
@@ -332,7 +332,7 @@ public final class Store {
   }
 
   public void save(Membership m) {
-    // A row deleted by this transaction but not yet in the database is still there.
+    // A row whose deletion this transaction has not written yet is still in the table.
     if (memberships.containsKey(m.id) && memberships.get(m.id) == null && !deletedMemberships.contains(m.id)) {
       freshMemberships.add(m.id);
     }
