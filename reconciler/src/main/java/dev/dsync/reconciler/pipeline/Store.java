@@ -27,8 +27,10 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.Predicate;
 
 /**
  * The unit of work of one pipeline transaction, on the reactive PostgreSQL client's connection.
@@ -76,9 +78,9 @@ public final class Store {
    * insert. An upsert first probes the unique index for a row that cannot be there, then inserts
    * speculatively: 11 % of PostgreSQL's samples in a warm sync (1.6 % with the plain inserts).
    */
-  private final Set<String> freshLinks = new java.util.HashSet<>();
-  private final Set<UUID> freshUsers = new java.util.HashSet<>();
-  private final Set<String> freshMemberships = new java.util.HashSet<>();
+  private final Set<String> freshLinks = new HashSet<>();
+  private final Set<UUID> freshUsers = new HashSet<>();
+  private final Set<String> freshMemberships = new HashSet<>();
   /** Per membership row: the (memberId, groupId) it contributes to a user's group ids, as last loaded or saved. */
   private final Map<String, UUID[]> contribution = new HashMap<>();
   /** Direct canonical group ids per user, kept exact for the users present (a multiset). */
@@ -141,10 +143,10 @@ public final class Store {
   }
 
   public void save(SourceLink l) {
-    if (links.containsKey(l.id) && links.get(l.id) == null) {
+    SourceLink before = links.get(l.id);
+    if (before == null && links.containsKey(l.id)) {
       freshLinks.add(l.id);
     }
-    SourceLink before = links.get(l.id);
     links.put(l.id, l);
     dirtyLinks.add(l.id);
     if (SourceLink.USER.equals(l.kind)) {
@@ -733,7 +735,7 @@ public final class Store {
 
   /** The rows' first writes as one plain insert, the others as one upsert. */
   private static <V> void write(
-      List<Uni<?>> writes, List<V> rows, java.util.function.Predicate<V> fresh, java.util.function.BiFunction<List<V>, Boolean, Uni<?>> writer) {
+      List<Uni<?>> writes, List<V> rows, Predicate<V> fresh, BiFunction<List<V>, Boolean, Uni<?>> writer) {
     List<V> inserts = new ArrayList<>();
     List<V> upserts = new ArrayList<>();
     for (V row : rows) {
