@@ -59,7 +59,7 @@ public class OutboxRelay {
   // fit in $1 events (the first row always: a batch row may hold more than a small batch size).
   // A key bucket b's rows are its plain rows (bucket b) and its batch rows (bucket b + 16), merged
   // by seq.
-  private static final String CLAIM =
+  static final String CLAIM =
       "with picked as (select p.id, p.seq, p.n, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
           + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select id, seq, n from ("
