@@ -260,7 +260,24 @@ public class Reconciler {
         || f instanceof IllegalArgumentException
         || f instanceof NullPointerException
         || f instanceof ClassCastException
-        || f instanceof java.io.UncheckedIOException;
+        || f instanceof java.io.UncheckedIOException
+        || refusedByDatabase(f);
+  }
+
+  /**
+   * PostgreSQL refusing what a change would write: a data exception (class 22) or an integrity
+   * constraint violation (class 23, such as a duplicate key). Written again, the same change is
+   * refused again: as any other failure it was retried as a whole, forever, holding the directory
+   * (and for a job page, the consumer's partition). A change that fails only beside others (two
+   * transactions racing for one key) is applied on its own first; only one refused alone is kept as
+   * failed.
+   */
+  static boolean refusedByDatabase(Throwable f) {
+    if (!(f instanceof io.vertx.pgclient.PgException pg) || pg.getSqlState() == null) {
+      return false;
+    }
+    String state = pg.getSqlState();
+    return state.startsWith("22") || state.startsWith("23");
   }
 
   private void count(Outcome o) {
