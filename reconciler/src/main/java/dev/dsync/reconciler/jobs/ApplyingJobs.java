@@ -128,6 +128,10 @@ public class ApplyingJobs {
                 }
                 isolating[0]--;
                 long failed = cursor.firstRead();
+                if (failed != 0L && Reconciler.refusedByDatabase(failure)) {
+                  // No source data is known to cause one: more likely a fault of the reconciler's own writes.
+                  Log.errorf("sync job %s: PostgreSQL refused the write of staged change %d: %s", jobId, failed, failure.getMessage());
+                }
                 // Only the change this one-change page read is taken out; if it read none or the
                 // change is gone, the failure goes to the caller's retry.
                 return failed == 0L

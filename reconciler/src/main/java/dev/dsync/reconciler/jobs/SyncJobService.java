@@ -353,10 +353,11 @@ public class SyncJobService {
   /** null change: a deletion of something a complete sync did not list. */
   private Uni<ThresholdAction> classify(DirectoryTx tx, SourceChange change) {
     // Planning only reads. A change that cannot be classified cannot be applied either: it counts
-    // as no action here and is taken out as failed when the job is applied (ApplyingJobs).
+    // as no action here and is taken out as failed when the job is applied (ApplyingJobs). A
+    // database error is not the change's here (a read refused aborts the transaction): retried.
     return change == null
         ? Uni.createFrom().item(ThresholdAction.DELETED)
-        : applier.classify(tx, change).onFailure(Reconciler::poison).recoverWithNull();
+        : applier.classify(tx, change).onFailure(f -> Reconciler.poison(f) && !Reconciler.refusedByDatabase(f)).recoverWithNull();
   }
 
   /**

@@ -232,7 +232,12 @@ public class Reconciler {
     if (!poison(failure)) {
       return Uni.createFrom().failure(failure);
     }
-    Log.warnf("source event %s (%s) cannot be applied: %s", r.eventId(), r.type(), failure.getMessage());
+    if (refusedByDatabase(failure)) {
+      // No source data is known to cause one: more likely a fault of the reconciler's own writes.
+      Log.errorf("source event %s (%s) cannot be applied, PostgreSQL refused its write: %s", r.eventId(), r.type(), failure.getMessage());
+    } else {
+      Log.warnf("source event %s (%s) cannot be applied: %s", r.eventId(), r.type(), failure.getMessage());
+    }
     count(Outcome.FAILED);
     return pool.withTransaction(
         conn ->
@@ -253,7 +258,10 @@ public class Reconciler {
   public static final String INSERT_FAILED_EVENT =
       "insert into failed_event (event_id, tenant_id, directory_id, type, reason, payload) values ($1, $2, $3, $4, $5, $6) on conflict do nothing";
 
-  /** Failures that retrying cannot fix: the change itself is wrong. Anything else (database, broker) is retried. */
+  /**
+   * Failures that retrying cannot fix: the change itself is wrong, or PostgreSQL refuses what it
+   * writes. Anything else (a lost connection, a deadlock, the broker) is retried.
+   */
   public static boolean poison(Throwable f) {
     return f instanceof RejectedChange
         || f instanceof dev.dsync.platform.outbox.PayloadTooLargeException // an identity event Kafka would refuse
@@ -272,7 +280,7 @@ public class Reconciler {
    * transactions racing for one key) is applied on its own first; only one refused alone is kept as
    * failed.
    */
-  static boolean refusedByDatabase(Throwable f) {
+  public static boolean refusedByDatabase(Throwable f) {
     if (!(f instanceof io.vertx.pgclient.PgException pg) || pg.getSqlState() == null) {
       return false;
     }

@@ -36,6 +36,7 @@ class RefusedWriteTest {
     sql("create or replace function refuse_test_links() returns trigger language plpgsql as $$ begin"
         + " if new.resource_id like 'refused-%' then raise exception 'duplicate key value (test trigger)' using errcode = 'unique_violation'; end if;"
         + " return new; end $$");
+    sql("drop trigger if exists refuse_test_links on source_link"); // left by a run killed mid-test
     sql("create trigger refuse_test_links before insert or update on source_link for each row execute function refuse_test_links()");
   }
 
