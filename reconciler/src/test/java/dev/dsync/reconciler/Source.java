@@ -130,11 +130,21 @@ public final class Source implements AutoCloseable {
   }
 
   public UUID jobStarted(String jobId, SyncMode mode) {
-    return send(EventType.SOURCE_SYNC_JOB_STARTED, new SyncJobStarted(jobId, "conn-1", mode, Instant.now()));
+    return jobStarted(jobId, mode, Instant.now());
+  }
+
+  /** A start the source stamped {@code at} (its own clock). */
+  public UUID jobStarted(String jobId, SyncMode mode, Instant at) {
+    return send(EventType.SOURCE_SYNC_JOB_STARTED, new SyncJobStarted(jobId, "conn-1", mode, at));
   }
 
   public UUID jobCompleted(String jobId, SyncMode mode) {
-    return send(EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(jobId, "conn-1", mode, Instant.now(), Map.of()));
+    return jobCompleted(jobId, mode, Instant.now());
+  }
+
+  /** A completion the source stamped {@code at} (its own clock). */
+  public UUID jobCompleted(String jobId, SyncMode mode, Instant at) {
+    return send(EventType.SOURCE_SYNC_JOB_COMPLETED, new SyncJobCompleted(jobId, "conn-1", mode, at, Map.of()));
   }
 
   /**

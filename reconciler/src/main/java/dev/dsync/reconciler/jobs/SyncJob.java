@@ -40,4 +40,12 @@ public class SyncJob extends PanacheEntityBase {
 
   @Column(name = "decided_by")
   public String decidedBy;
+
+  /** When the reconciler planned the job (checked it against the thresholds). */
+  @Column(name = "planned_at")
+  public Instant plannedAt;
+
+  /** When the reconciler finished applying the job. */
+  @Column(name = "applied_at")
+  public Instant appliedAt;
 }

@@ -24,7 +24,7 @@ public class SyncJobAdmin {
   public record JobView(
       String id, String directoryId, String kind, String mode, String status, String reason,
       Map<String, Long> counters, Map<String, Object> planned, Instant startedAt, Instant completedAt,
-      Long durationMs, Instant decidedAt, String decidedBy) {}
+      Long durationMs, Instant decidedAt, String decidedBy, Instant plannedAt, Instant appliedAt, Long applyDurationMs) {}
 
   /** A pending change of a blocked job. */
   public record PendingChange(long id, UUID eventId, String type, String resourceId, String action) {}
@@ -149,10 +149,13 @@ public class SyncJobAdmin {
   @SuppressWarnings("unchecked") // planned is a JSON object written by SyncJobService
   static JobView view(SyncJob j) {
     Long duration = j.completedAt == null ? null : Duration.between(j.startedAt, j.completedAt).toMillis();
+    // From when it could be applied (planned, or resumed by an administrator) to its last page.
+    Instant applyFrom = j.decidedAt != null && (j.plannedAt == null || j.decidedAt.isAfter(j.plannedAt)) ? j.decidedAt : j.plannedAt;
+    Long apply = j.appliedAt == null || applyFrom == null ? null : Duration.between(applyFrom, j.appliedAt).toMillis();
     return new JobView(
         j.id, j.directoryId, j.kind, j.mode, j.status, j.reason, SyncJobService.readCounters(j.counters),
         j.planned == null ? null : EventJson.read(j.planned, Map.class), j.startedAt, j.completedAt, duration,
-        j.decidedAt, j.decidedBy);
+        j.decidedAt, j.decidedBy, j.plannedAt, j.appliedAt, apply);
   }
 
   private int limit(int requested) {

@@ -75,13 +75,25 @@ public class SyncJobService {
     return tx.store.job(s.jobId())
         .chain(
             job -> {
+              // The source's start, on the clock of its completion: the job's duration is the
+              // source's (taken when the reconciler read the start, a job published in one burst
+              // lasted a negative time).
               if (job != null) {
                 job.mode = s.mode() == null ? job.mode : s.mode().name();
                 job.connectionId = s.connectionId();
+                if (s.startedAt() != null) {
+                  job.startedAt = s.startedAt();
+                }
                 tx.store.save(job);
                 return Uni.createFrom().voidItem();
               }
-              return newJob(tx, s.jobId(), JobKind.POLLED, JobStatus.RUNNING, s.mode(), s.connectionId()).replaceWithVoid();
+              return newJob(tx, s.jobId(), JobKind.POLLED, JobStatus.RUNNING, s.mode(), s.connectionId())
+                  .invoke(created -> {
+                    if (s.startedAt() != null) {
+                      created.startedAt = s.startedAt();
+                    }
+                  })
+                  .replaceWithVoid();
             });
   }
 
@@ -260,6 +272,7 @@ public class SyncJobService {
     }
     plan.put("reasons", reasons);
     job.planned = EventJson.write(plan);
+    job.plannedAt = Instant.now();
     tx.store.save(job);
     if (!reasons.isEmpty()) {
       job.status = JobStatus.BLOCKED.name();
@@ -654,6 +667,9 @@ public class SyncJobService {
               }
               if (job.completedAt == null) {
                 job.completedAt = Instant.now();
+              }
+              if (status == JobStatus.COMPLETED) {
+                job.appliedAt = Instant.now();
               }
               if (decidedBy != null) {
                 job.decidedBy = decidedBy;

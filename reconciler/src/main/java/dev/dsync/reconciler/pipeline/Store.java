@@ -59,7 +59,7 @@ public final class Store {
       "id, directory_id, tenant_id, group_resource_id, member_resource_id, member_type, group_id, member_id, emitted, cyclic";
   private static final String JOB_COLS =
       "id, tenant_id, directory_id, connection_id, mode, kind, status, counters, planned, reason, started_at, completed_at,"
-          + " decided_at, decided_by";
+          + " decided_at, decided_by, planned_at, applied_at";
 
   private final SqlConnection conn;
 
@@ -658,6 +658,8 @@ public final class Store {
     j.completedAt = instant(r.getOffsetDateTime("completed_at"));
     j.decidedAt = instant(r.getOffsetDateTime("decided_at"));
     j.decidedBy = r.getString("decided_by");
+    j.plannedAt = instant(r.getOffsetDateTime("planned_at"));
+    j.appliedAt = instant(r.getOffsetDateTime("applied_at"));
     return j;
   }
 
@@ -881,7 +883,8 @@ public final class Store {
     int n = rows.size();
     String[] id = new String[n], tenant = new String[n], dir = new String[n], conn_ = new String[n], mode = new String[n], kind = new String[n],
         status = new String[n], counters = new String[n], planned = new String[n], reason = new String[n], decidedBy = new String[n];
-    OffsetDateTime[] started = new OffsetDateTime[n], completed = new OffsetDateTime[n], decided = new OffsetDateTime[n];
+    OffsetDateTime[] started = new OffsetDateTime[n], completed = new OffsetDateTime[n], decided = new OffsetDateTime[n],
+        plannedAt = new OffsetDateTime[n], applied = new OffsetDateTime[n];
     for (int i = 0; i < n; i++) {
       SyncJob j = rows.get(i);
       id[i] = j.id;
@@ -898,15 +901,19 @@ public final class Store {
       completed[i] = odt(j.completedAt);
       decided[i] = odt(j.decidedAt);
       decidedBy[i] = j.decidedBy;
+      plannedAt[i] = odt(j.plannedAt);
+      applied[i] = odt(j.appliedAt);
     }
     return conn.preparedQuery(
             "insert into sync_job (" + JOB_COLS + ") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[],"
                 + " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],"
-                + " $13::timestamptz[], $14::text[])"
+                + " $13::timestamptz[], $14::text[], $15::timestamptz[], $16::timestamptz[])"
                 + " on conflict (id) do update set connection_id = excluded.connection_id, mode = excluded.mode, status = excluded.status,"
-                + " counters = excluded.counters, planned = excluded.planned, reason = excluded.reason,"
-                + " completed_at = excluded.completed_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by")
-        .execute(Tuple.from(new Object[] {id, tenant, dir, conn_, mode, kind, status, counters, planned, reason, started, completed, decided, decidedBy}));
+                + " counters = excluded.counters, planned = excluded.planned, reason = excluded.reason, started_at = excluded.started_at,"
+                + " completed_at = excluded.completed_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by,"
+                + " planned_at = excluded.planned_at, applied_at = excluded.applied_at")
+        .execute(Tuple.from(new Object[] {
+          id, tenant, dir, conn_, mode, kind, status, counters, planned, reason, started, completed, decided, decidedBy, plannedAt, applied}));
   }
 
   private Uni<?> writeStaged() {
