@@ -45,7 +45,7 @@ public class ApplyingJobs {
    * a crash (or another replica) left half applied. Until then their directories take no change.
    */
   public Uni<Void> drain() {
-    return pool.preparedQuery("select id, tenant_id, directory_id from sync_job where status = 'APPLYING' order by started_at")
+    return pool.preparedQuery("select id, tenant_id, directory_id from sync_job where status = 'APPLYING' order by received_at")
         .execute()
         .chain(rows -> {
           List<Applying> applying = new ArrayList<>();

@@ -41,6 +41,10 @@ public class SyncJob extends PanacheEntityBase {
   @Column(name = "decided_by")
   public String decidedBy;
 
+  /** When the reconciler read the job's first event: orders a directory's jobs as they arrived. */
+  @Column(name = "received_at")
+  public Instant receivedAt;
+
   /** When the reconciler planned the job (checked it against the thresholds). */
   @Column(name = "planned_at")
   public Instant plannedAt;

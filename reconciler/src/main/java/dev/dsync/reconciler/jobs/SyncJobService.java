@@ -685,12 +685,13 @@ public class SyncJobService {
 
   /** The oldest other blocked job of the directory, which must be decided first; null if none. */
   public Uni<SyncJob> olderBlocked(DirectoryTx tx, String jobId) {
-    // Only jobs started before this one: a push hold opened while this job was blocked is newer and
-    // waits for it, it does not block it.
+    // Only jobs that arrived before this one: a push hold opened while this job was blocked is newer
+    // and waits for it, it does not block it. The reconciler's clock: a source's own start time may
+    // come from a clock that disagrees with another source's or with a push hold's.
     return tx.store.job(jobId)
         .chain(job -> tx.store.jobs(
-                "directory_id = $1 and status = 'BLOCKED' and id <> $2 and started_at <= $3",
-                tx.directoryId, jobId, (job == null ? Instant.now() : job.startedAt).atOffset(java.time.ZoneOffset.UTC)))
+                "directory_id = $1 and status = 'BLOCKED' and id <> $2 and received_at <= $3",
+                tx.directoryId, jobId, (job == null || job.receivedAt == null ? Instant.now() : job.receivedAt).atOffset(java.time.ZoneOffset.UTC)))
         .map(older -> older.isEmpty() ? null : older.get(0));
   }
 
@@ -721,6 +722,7 @@ public class SyncJobService {
     job.connectionId = connectionId;
     job.counters = EventJson.write(new Counters().toMap());
     job.startedAt = Instant.now();
+    job.receivedAt = job.startedAt;
     tx.store.save(job);
     return Uni.createFrom().item(job);
   }

@@ -59,7 +59,7 @@ public final class Store {
       "id, directory_id, tenant_id, group_resource_id, member_resource_id, member_type, group_id, member_id, emitted, cyclic";
   private static final String JOB_COLS =
       "id, tenant_id, directory_id, connection_id, mode, kind, status, counters, planned, reason, started_at, completed_at,"
-          + " decided_at, decided_by, planned_at, applied_at";
+          + " decided_at, decided_by, planned_at, applied_at, received_at";
 
   private final SqlConnection conn;
 
@@ -631,7 +631,7 @@ public final class Store {
 
   /** Jobs of a directory matching a condition, oldest first (this transaction's changes flushed first). */
   public Uni<List<SyncJob>> jobs(String where, Object... params) {
-    return query("select " + JOB_COLS + " from sync_job where " + where + " order by started_at", params)
+    return query("select " + JOB_COLS + " from sync_job where " + where + " order by received_at", params)
         .map(rows -> {
           List<SyncJob> out = new ArrayList<>();
           for (Row r : rows) {
@@ -660,6 +660,7 @@ public final class Store {
     j.decidedBy = r.getString("decided_by");
     j.plannedAt = instant(r.getOffsetDateTime("planned_at"));
     j.appliedAt = instant(r.getOffsetDateTime("applied_at"));
+    j.receivedAt = instant(r.getOffsetDateTime("received_at"));
     return j;
   }
 
@@ -884,7 +885,7 @@ public final class Store {
     String[] id = new String[n], tenant = new String[n], dir = new String[n], conn_ = new String[n], mode = new String[n], kind = new String[n],
         status = new String[n], counters = new String[n], planned = new String[n], reason = new String[n], decidedBy = new String[n];
     OffsetDateTime[] started = new OffsetDateTime[n], completed = new OffsetDateTime[n], decided = new OffsetDateTime[n],
-        plannedAt = new OffsetDateTime[n], applied = new OffsetDateTime[n];
+        plannedAt = new OffsetDateTime[n], applied = new OffsetDateTime[n], received = new OffsetDateTime[n];
     for (int i = 0; i < n; i++) {
       SyncJob j = rows.get(i);
       id[i] = j.id;
@@ -903,17 +904,18 @@ public final class Store {
       decidedBy[i] = j.decidedBy;
       plannedAt[i] = odt(j.plannedAt);
       applied[i] = odt(j.appliedAt);
+      received[i] = odt(j.receivedAt == null ? Instant.now() : j.receivedAt);
     }
     return conn.preparedQuery(
             "insert into sync_job (" + JOB_COLS + ") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[],"
                 + " $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::timestamptz[], $12::timestamptz[],"
-                + " $13::timestamptz[], $14::text[], $15::timestamptz[], $16::timestamptz[])"
+                + " $13::timestamptz[], $14::text[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[])"
                 + " on conflict (id) do update set connection_id = excluded.connection_id, mode = excluded.mode, status = excluded.status,"
                 + " counters = excluded.counters, planned = excluded.planned, reason = excluded.reason, started_at = excluded.started_at,"
                 + " completed_at = excluded.completed_at, decided_at = excluded.decided_at, decided_by = excluded.decided_by,"
                 + " planned_at = excluded.planned_at, applied_at = excluded.applied_at")
         .execute(Tuple.from(new Object[] {
-          id, tenant, dir, conn_, mode, kind, status, counters, planned, reason, started, completed, decided, decidedBy, plannedAt, applied}));
+          id, tenant, dir, conn_, mode, kind, status, counters, planned, reason, started, completed, decided, decidedBy, plannedAt, applied, received}));
   }
 
   private Uni<?> writeStaged() {

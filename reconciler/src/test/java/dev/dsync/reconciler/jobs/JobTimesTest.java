@@ -1,6 +1,7 @@
 package dev.dsync.reconciler.jobs;
 
 import static dev.dsync.reconciler.SyncJobs.job;
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -10,6 +11,7 @@ import dev.dsync.reconciler.Source;
 import dev.dsync.reconciler.Tokens;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import java.time.Duration;
 import java.time.Instant;
@@ -52,6 +54,30 @@ class JobTimesTest {
       assertThat(planned).isAfterOrEqualTo(before.minusSeconds(1));
       assertThat(applied).isAfterOrEqualTo(planned).isBeforeOrEqualTo(Instant.now().plusSeconds(1));
       assertThat(done.getLong("applyDurationMs")).isEqualTo(Duration.between(planned, applied).toMillis());
+    }
+  }
+
+  @Test
+  void jobs_wait_for_a_blocked_one_in_the_order_they_arrived_whatever_the_sources_clock_says() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant)) {
+      given().auth().oauth2(token).contentType(ContentType.JSON)
+          .body("{\"thresholds\":{\"deleted\":{\"rows\":3,\"percent\":0}}}")
+          .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
+      String first = src.syncUsers("o", 10, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "COMPLETED".equals(job(token, first).getString("status")));
+      // A listing of 4 of the 10 would delete 60 %: blocked.
+      String blocked = src.syncUsers("o", 4, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "BLOCKED".equals(job(token, blocked).getString("status")));
+
+      // The next job arrives after it, from a source whose clock says it started an hour earlier.
+      String next = UUID.randomUUID().toString();
+      src.jobStarted(next, SyncMode.INCREMENTAL, Instant.now().minus(1, ChronoUnit.HOURS));
+      src.upsertUser(Source.user("o1", "o1@x.test", "O", "renamed", "o1@x.test", true, null), next);
+      src.jobCompleted(next, SyncMode.INCREMENTAL);
+      await().atMost(Duration.ofSeconds(30)).until(() -> "BLOCKED".equals(job(token, next).getString("status")));
+      assertThat(job(token, next).getString("reason")).contains(blocked);
     }
   }
 }
