@@ -441,35 +441,36 @@ public final class ReconcilerBench {
 
   /** When the job was planned and its apply began (null if the API does not say). */
   private Instant jobPlannedAt(String job) {
+    JsonNode planned = jobJson(job).path("plannedAt");
     try {
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(env.reconcilerUrl() + "/api/v1/sync-jobs/" + job))
-          .header("Authorization", "Bearer " + env.adminToken()).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      JsonNode planned = r.statusCode() == 200 ? JSON.readTree(r.body()).path("plannedAt") : null;
-      return planned == null || !planned.isTextual() ? null : Instant.parse(planned.asText());
-    } catch (IOException | java.time.format.DateTimeParseException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      return planned.isTextual() ? Instant.parse(planned.asText()) : null;
+    } catch (java.time.format.DateTimeParseException e) {
       return null;
     }
   }
 
   private String jobStatus(String job) {
+    JsonNode j = jobJson(job);
+    if (j.has("error")) {
+      return j.path("error").asText();
+    }
+    return j.path("status").asText() + (j.hasNonNull("reason") ? " (" + j.path("reason").asText() + ")" : "");
+  }
+
+  /** The job as the reconciler's API shows it, or {@code {"error": ...}} when it cannot be read. */
+  private JsonNode jobJson(String job) {
     try {
       HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(env.reconcilerUrl() + "/api/v1/sync-jobs/" + job))
           .header("Authorization", "Bearer " + env.adminToken()).timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return "HTTP " + r.statusCode();
-      }
-      JsonNode j = JSON.readTree(r.body());
-      return j.path("status").asText() + (j.hasNonNull("reason") ? " (" + j.path("reason").asText() + ")" : "");
+      return r.statusCode() == 200 ? JSON.readTree(r.body()) : JSON.createObjectNode().put("error", "HTTP " + r.statusCode());
     } catch (IOException e) {
-      return "unknown (" + e.getMessage() + ")";
+      return JSON.createObjectNode().put("error", "unknown (" + e.getMessage() + ")");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return "unknown";
+      return JSON.createObjectNode().put("error", "unknown");
     }
   }
+
 
   /** The tenant of the admin token bin/dsync minted, so the bench's directories are visible to it. */
   private static String tenantOf(String jwt) throws IOException {

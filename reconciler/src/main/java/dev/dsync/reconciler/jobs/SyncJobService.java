@@ -73,28 +73,19 @@ public class SyncJobService {
 
   public Uni<Void> started(DirectoryTx tx, SyncJobStarted s) {
     return tx.store.job(s.jobId())
-        .chain(
-            job -> {
-              // The source's start, on the clock of its completion: the job's duration is the
-              // source's (taken when the reconciler read the start, a job published in one burst
-              // lasted a negative time).
-              if (job != null) {
-                job.mode = s.mode() == null ? job.mode : s.mode().name();
-                job.connectionId = s.connectionId();
-                if (s.startedAt() != null) {
-                  job.startedAt = s.startedAt();
-                }
-                tx.store.save(job);
-                return Uni.createFrom().voidItem();
-              }
-              return newJob(tx, s.jobId(), JobKind.POLLED, JobStatus.RUNNING, s.mode(), s.connectionId())
-                  .invoke(created -> {
-                    if (s.startedAt() != null) {
-                      created.startedAt = s.startedAt();
-                    }
-                  })
-                  .replaceWithVoid();
-            });
+        .chain(job -> job != null ? Uni.createFrom().item(job) : newJob(tx, s.jobId(), JobKind.POLLED, JobStatus.RUNNING, s.mode(), s.connectionId()))
+        .invoke(job -> {
+          job.mode = s.mode() == null ? job.mode : s.mode().name();
+          job.connectionId = s.connectionId();
+          // The source's start, on the clock of its completion: the job's duration is the source's
+          // (taken when the reconciler read the start, a job published in one burst lasted a
+          // negative time).
+          if (s.startedAt() != null) {
+            job.startedAt = s.startedAt();
+          }
+          tx.store.save(job);
+        })
+        .replaceWithVoid();
   }
 
   /** Stages a change of a running job; false if the job is not running (the change is then applied as a push). */
@@ -691,7 +682,7 @@ public class SyncJobService {
     return tx.store.job(jobId)
         .chain(job -> tx.store.jobs(
                 "directory_id = $1 and status = 'BLOCKED' and id <> $2 and received_at <= $3",
-                tx.directoryId, jobId, (job == null || job.receivedAt == null ? Instant.now() : job.receivedAt).atOffset(java.time.ZoneOffset.UTC)))
+                tx.directoryId, jobId, (job == null ? Instant.now() : job.receivedAt).atOffset(java.time.ZoneOffset.UTC)))
         .map(older -> older.isEmpty() ? null : older.get(0));
   }
 

@@ -904,7 +904,7 @@ public final class Store {
       decidedBy[i] = j.decidedBy;
       plannedAt[i] = odt(j.plannedAt);
       applied[i] = odt(j.appliedAt);
-      received[i] = odt(j.receivedAt == null ? Instant.now() : j.receivedAt);
+      received[i] = odt(j.receivedAt); // set when the job is created; never changed (not in the update below)
     }
     return conn.preparedQuery(
             "insert into sync_job (" + JOB_COLS + ") select * from unnest($1::text[], $2::text[], $3::text[], $4::text[],"
