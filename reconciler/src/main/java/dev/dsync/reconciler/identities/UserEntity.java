@@ -56,4 +56,8 @@ public class UserEntity extends PanacheEntityBase {
 
   @Column(name = "updated_at")
   public Instant updatedAt;
+
+  /** Advanced by every update; an update checks the version it read (see migration V6). */
+  @Column(name = "row_version")
+  public long rowVersion;
 }

@@ -331,9 +331,15 @@ public class Reconciler {
 
   /** As {@link #withDirectory(String, String, Function)}, for a page of the job the directory is applying. */
   public <T> Uni<T> withDirectory(String tenantId, String directoryId, String applyingJob, Function<DirectoryTx, Uni<T>> work) {
+    // A user another transaction changed meanwhile (another directory feeding it): the work runs
+    // again in a new transaction, on the row as it is now.
     return pool.withTransaction(conn -> {
-      Map<String, DirectoryTx> open = new LinkedHashMap<>();
-      return directory(new Store(conn), open, tenantId, directoryId, applyingJob).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
-    });
+          Map<String, DirectoryTx> open = new LinkedHashMap<>();
+          return directory(new Store(conn), open, tenantId, directoryId, applyingJob).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
+        })
+        .onFailure(ConcurrentUpdateException.class).retry().atMost(CONCURRENT_UPDATE_RETRIES);
   }
+
+  /** Runs of a transaction that met a concurrent update, before its caller sees the failure (and retries later, or answers 409). */
+  static final int CONCURRENT_UPDATE_RETRIES = 5;
 }

@@ -52,7 +52,7 @@ public final class Store {
       "id, directory_id, kind, resource_id, tenant_id, entity_id, source_version, content_hash, in_scope, updated_at";
   private static final String USER_COLS =
       "id, tenant_id, directory_id, external_id, user_name, primary_email, employee_number, state, deleted, attributes,"
-          + " raw, provenance, delete_after, created_at, updated_at";
+          + " raw, provenance, delete_after, created_at, updated_at, row_version";
   private static final String GROUP_COLS =
       "id, tenant_id, directory_id, external_id, display_name, deleted, attributes, raw, created_at, updated_at";
   private static final String MEMBERSHIP_COLS =
@@ -196,6 +196,7 @@ public final class Store {
     u.deleteAfter = instant(r.getOffsetDateTime("delete_after"));
     u.createdAt = instant(r.getOffsetDateTime("created_at"));
     u.updatedAt = instant(r.getOffsetDateTime("updated_at"));
+    u.rowVersion = r.getLong("row_version");
     users.put(u.id, u);
     index(u);
     return u;
@@ -786,12 +787,15 @@ public final class Store {
   private static final String INSERT_USERS =
       "insert into canonical_user (" + USER_COLS + ") select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
           + " $5::text[], $6::text[], $7::text[], $8::text[], $9::boolean[], $10::text[], $11::text[], $12::text[],"
-          + " $13::timestamptz[], $14::timestamptz[], $15::timestamptz[])";
+          + " $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], $16::bigint[])";
+  // row_version: the version this transaction read; a row another transaction has changed since is
+  // not updated, and the statement's count tells it.
   private static final String UPSERT_USERS = INSERT_USERS
       + " on conflict (id) do update set external_id = excluded.external_id, user_name = excluded.user_name,"
       + " primary_email = excluded.primary_email, employee_number = excluded.employee_number, state = excluded.state,"
       + " deleted = excluded.deleted, attributes = excluded.attributes, raw = excluded.raw, provenance = excluded.provenance,"
-      + " delete_after = excluded.delete_after, updated_at = excluded.updated_at";
+      + " delete_after = excluded.delete_after, updated_at = excluded.updated_at, row_version = canonical_user.row_version + 1"
+      + " where canonical_user.row_version = excluded.row_version";
 
   private Uni<?> writeUsers(List<UserEntity> rows, boolean fresh) {
     int n = rows.size();
@@ -800,6 +804,7 @@ public final class Store {
         emp = new String[n], state = new String[n], attrs = new String[n], raw = new String[n], prov = new String[n];
     Boolean[] deleted = new Boolean[n];
     OffsetDateTime[] deleteAfter = new OffsetDateTime[n], created = new OffsetDateTime[n], updated = new OffsetDateTime[n];
+    Long[] version = new Long[n];
     for (int i = 0; i < n; i++) {
       UserEntity u = rows.get(i);
       id[i] = u.id;
@@ -817,9 +822,18 @@ public final class Store {
       deleteAfter[i] = odt(u.deleteAfter);
       created[i] = odt(u.createdAt == null ? Instant.now() : u.createdAt);
       updated[i] = odt(u.updatedAt == null ? Instant.now() : u.updatedAt);
+      version[i] = u.rowVersion;
+      if (!fresh) {
+        u.rowVersion++; // what the row holds once this is written (a later write in the transaction expects it)
+      }
     }
-    return conn.preparedQuery(fresh ? INSERT_USERS : UPSERT_USERS)
-        .execute(Tuple.from(new Object[] {id, tenant, dir, ext, name, email, emp, state, deleted, attrs, raw, prov, deleteAfter, created, updated}));
+    Uni<RowSet<Row>> written = conn.preparedQuery(fresh ? INSERT_USERS : UPSERT_USERS)
+        .execute(Tuple.from(new Object[] {id, tenant, dir, ext, name, email, emp, state, deleted, attrs, raw, prov, deleteAfter, created, updated, version}));
+    return fresh ? written : written.invoke(result -> {
+      if (result.rowCount() != n) {
+        throw new ConcurrentUpdateException((n - result.rowCount()) + " of " + n + " users were changed by another transaction since they were read");
+      }
+    });
   }
 
   private Uni<?> writeGroups() {
