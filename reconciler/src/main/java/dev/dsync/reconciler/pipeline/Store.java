@@ -487,6 +487,27 @@ public final class Store {
 
   // ------------------------------------------------------------------ correlation
 
+  /** Tenants whose correlation this transaction holds (see {@link #holdCorrelation}). */
+  private final Set<String> correlating = new HashSet<>();
+
+  /**
+   * Takes the tenant's correlation lock for the rest of the transaction, before its first candidate
+   * read. Correlation decides between linking an identity and creating one: two directories of a
+   * tenant creating the same person at once each found no candidate and each created an identity.
+   * Holding the lock, a transaction's candidate reads see every identity a transaction that held it
+   * before committed. One transaction-scoped advisory lock per tenant and transaction; a
+   * transaction that holds several directories and meets a job page holding one of them in the
+   * other order is ended by PostgreSQL's deadlock detection and retried.
+   */
+  private Uni<Void> holdCorrelation(String tenantId) {
+    if (!correlating.add(tenantId)) {
+      return Uni.createFrom().voidItem();
+    }
+    return conn.preparedQuery("select pg_advisory_xact_lock(hashtext('dsync.correlation'), hashtext($1))")
+        .execute(Tuple.of(tenantId))
+        .replaceWithVoid();
+  }
+
   /**
    * Reads, in one query, the tenant's live identities matching any of the given key values, and
    * whether the directory already feeds each of them; {@link #candidates} then answers from memory,
@@ -522,7 +543,8 @@ public final class Store {
           .append(" from canonical_user u where u.tenant_id = $1 and not u.deleted and u.").append(column(key))
           .append(" = any($").append(params.size()).append(")");
     });
-    return query(sql.toString(), params.toArray())
+    // A statement of its own after the lock: its snapshot is taken once the lock is held.
+    return holdCorrelation(tenantId).chain(() -> query(sql.toString(), params.toArray()))
         .invoke(rows -> {
           wanted.forEach((k, vs) -> vs.forEach(v -> candidates.get(k).put(v, new LinkedHashSet<>())));
           for (Row r : rows) {
