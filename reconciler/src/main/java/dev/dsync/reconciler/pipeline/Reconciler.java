@@ -337,7 +337,19 @@ public class Reconciler {
           Map<String, DirectoryTx> open = new LinkedHashMap<>();
           return directory(new Store(conn), open, tenantId, directoryId, applyingJob).chain(tx -> work.apply(tx).call(() -> commitDirectory(tx)));
         })
-        .onFailure(ConcurrentUpdateException.class).retry().atMost(CONCURRENT_UPDATE_RETRIES);
+        .onFailure(Reconciler::concurrent).retry().atMost(CONCURRENT_UPDATE_RETRIES);
+  }
+
+  /**
+   * A transaction that met another: a user changed since it was read, or PostgreSQL ending one of
+   * two transactions waiting for each other (40P01: the correlation lock and a user's row, taken in
+   * the other order) or a serialization failure (40001). Run again, it goes through.
+   */
+  static boolean concurrent(Throwable f) {
+    if (f instanceof ConcurrentUpdateException) {
+      return true;
+    }
+    return f instanceof io.vertx.pgclient.PgException pg && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
   }
 
   /** Runs of a transaction that met a concurrent update, before its caller sees the failure (and retries later, or answers 409). */

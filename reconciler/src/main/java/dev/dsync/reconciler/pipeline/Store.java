@@ -95,8 +95,12 @@ public final class Store {
   /** The users held here by correlation key and value, kept current by {@link #save(UserEntity)}. */
   private final Map<MatchKey, Map<String, Set<UUID>>> heldByKey = new HashMap<>();
   private final Map<UUID, String[]> heldKeys = new HashMap<>();
-  /** Correlation candidates read at the start of a page, by key and normalised value. */
-  private final Map<MatchKey, Map<String, Set<UUID>>> candidates = new HashMap<>();
+  /**
+   * Correlation candidates read at the start of a page, by tenant, key and normalised value: a
+   * consumer's transaction may hold directories of several tenants, and one tenant's answer for a
+   * value says nothing of another's (nor was it read under the other's correlation lock).
+   */
+  private final Map<String, Map<MatchKey, Map<String, Set<UUID>>>> candidates = new HashMap<>();
   /** Whether a canonical user is fed, in scope, by the given directory: loaded with candidates, then kept by {@link #save(SourceLink)}. */
   private final Map<String, Boolean> linkedHere = new HashMap<>();
 
@@ -516,7 +520,7 @@ public final class Store {
   public Uni<Void> loadCandidates(String tenantId, String directoryId, Map<MatchKey, Set<String>> values) {
     Map<MatchKey, Set<String>> wanted = new LinkedHashMap<>();
     values.forEach((k, vs) -> {
-      Map<String, Set<UUID>> known = candidates.computeIfAbsent(k, x -> new HashMap<>());
+      Map<String, Set<UUID>> known = candidatesOf(tenantId).computeIfAbsent(k, x -> new HashMap<>());
       Set<String> missing = new LinkedHashSet<>();
       vs.forEach(v -> {
         if (!known.containsKey(v)) {
@@ -546,15 +550,16 @@ public final class Store {
     // A statement of its own after the lock: its snapshot is taken once the lock is held.
     return holdCorrelation(tenantId).chain(() -> query(sql.toString(), params.toArray()))
         .invoke(rows -> {
-          wanted.forEach((k, vs) -> vs.forEach(v -> candidates.get(k).put(v, new LinkedHashSet<>())));
+          Map<MatchKey, Map<String, Set<UUID>>> found = candidatesOf(tenantId);
+          wanted.forEach((k, vs) -> vs.forEach(v -> found.get(k).put(v, new LinkedHashSet<>())));
           for (Row r : rows) {
             UUID id = r.getUUID("id");
             linkedHere.putIfAbsent(directoryId + "|" + id, r.getBoolean("here"));
             adoptUser(r); // the candidates' rows come along, so deciding needs no further read
-            add(wanted, MatchKey.EXTERNAL_ID, r.getString("external_id"), id);
-            add(wanted, MatchKey.PRIMARY_EMAIL, r.getString("primary_email"), id);
-            add(wanted, MatchKey.USER_NAME, r.getString("user_name"), id);
-            add(wanted, MatchKey.EMPLOYEE_NUMBER, r.getString("employee_number"), id);
+            add(found, wanted, MatchKey.EXTERNAL_ID, r.getString("external_id"), id);
+            add(found, wanted, MatchKey.PRIMARY_EMAIL, r.getString("primary_email"), id);
+            add(found, wanted, MatchKey.USER_NAME, r.getString("user_name"), id);
+            add(found, wanted, MatchKey.EMPLOYEE_NUMBER, r.getString("employee_number"), id);
           }
         })
         .replaceWithVoid();
@@ -569,10 +574,14 @@ public final class Store {
     };
   }
 
-  private void add(Map<MatchKey, Set<String>> wanted, MatchKey key, String value, UUID id) {
+  private static void add(Map<MatchKey, Map<String, Set<UUID>>> found, Map<MatchKey, Set<String>> wanted, MatchKey key, String value, UUID id) {
     if (value != null && wanted.getOrDefault(key, Set.of()).contains(value)) {
-      candidates.get(key).get(value).add(id);
+      found.get(key).get(value).add(id);
     }
+  }
+
+  private Map<MatchKey, Map<String, Set<UUID>>> candidatesOf(String tenantId) {
+    return candidates.computeIfAbsent(tenantId, t -> new HashMap<>());
   }
 
   /**
@@ -582,11 +591,11 @@ public final class Store {
    */
   public Uni<List<UUID>> candidates(String tenantId, String directoryId, MatchKey key, String value) {
     Uni<Void> loaded =
-        candidates.getOrDefault(key, Map.of()).containsKey(value)
+        candidatesOf(tenantId).getOrDefault(key, Map.of()).containsKey(value)
             ? Uni.createFrom().voidItem()
             : loadCandidates(tenantId, directoryId, Map.of(key, Set.of(value)));
     return loaded.chain(() -> {
-      Set<UUID> ids = new LinkedHashSet<>(candidates.get(key).get(value));
+      Set<UUID> ids = new LinkedHashSet<>(candidatesOf(tenantId).get(key).get(value));
       ids.addAll(heldByKey.getOrDefault(key, Map.of()).getOrDefault(value, Set.of()));
       List<UUID> unknownHere = ids.stream().filter(id -> !linkedHere.containsKey(directoryId + "|" + id)).toList();
       Uni<Void> here = unknownHere.isEmpty() ? Uni.createFrom().voidItem() : loadLinkedHere(directoryId, unknownHere);

@@ -84,6 +84,33 @@ class ConcurrentCorrelationTest {
     }
   }
 
+  @Test
+  void a_transaction_holding_two_tenants_reads_each_tenants_candidates_under_its_own_lock() throws Throwable {
+    String first = Tokens.newTenant();
+    String second = Tokens.newTenant();
+    String employee = UUID.randomUUID().toString();
+    UserEntity existing = user(second, "dir-q", employee + "@x.test");
+    existing.employeeNumber = employee;
+    await(pool.withTransaction(conn -> {
+      Store s = new Store(conn);
+      s.insert(existing);
+      return s.flush();
+    }));
+
+    // One consumer transaction, two tenants' directories, one value: the first tenant has no
+    // identity with it, the second has one.
+    long[] locks = await(pool.withTransaction(conn -> {
+      Store store = new Store(conn);
+      return store.candidates(first, "dir-p", MatchKey.EMPLOYEE_NUMBER, employee)
+          .invoke(ids -> assertThat(ids).isEmpty())
+          .chain(() -> store.candidates(second, "dir-q2", MatchKey.EMPLOYEE_NUMBER, employee))
+          .invoke(ids -> assertThat(ids).containsExactly(existing.id))
+          .chain(() -> conn.query("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()").execute())
+          .map(rows -> new long[] {rows.iterator().next().getLong(0)});
+    }));
+    assertThat(locks[0]).as("one correlation lock per tenant").isEqualTo(2L);
+  }
+
   private static UserEntity user(String tenant, String directory, String email) {
     UserEntity u = new UserEntity();
     u.id = UUID.randomUUID();

@@ -94,6 +94,16 @@ class ConcurrentUserUpdateTest {
     assertThat(row.getLong("row_version")).isEqualTo(2L);
   }
 
+  @Test
+  void what_a_directory_transaction_runs_again_for() {
+    assertThat(Reconciler.concurrent(new ConcurrentUpdateException("a user changed"))).isTrue();
+    assertThat(Reconciler.concurrent(new io.vertx.pgclient.PgException("deadlock detected", "ERROR", "40P01", null))).isTrue();
+    assertThat(Reconciler.concurrent(new io.vertx.pgclient.PgException("could not serialize", "ERROR", "40001", null))).isTrue();
+    assertThat(Reconciler.concurrent(new io.vertx.pgclient.PgException("dup", "ERROR", "23505", null))).isFalse();
+    assertThat(Reconciler.concurrent(new IllegalStateException("other"))).isFalse();
+    assertThat(Reconciler.poison(new ConcurrentUpdateException("a user changed"))).isFalse();
+  }
+
   /** Another transaction, committed: reads the user and writes {@code attributes}. */
   private Uni<Void> write(UUID id, String attributes) {
     return pool.withTransaction(b -> {
