@@ -399,7 +399,12 @@ public class ChangeApplier {
                   .chain(
                       others -> {
                         if (others > 0) {
-                          return Uni.createFrom().item(Outcome.DELETED); // still fed by another directory
+                          // Still fed by another directory. The user row is written all the same (its
+                          // version advanced): two directories dropping the same user at once each saw
+                          // the other's link, and neither deprovisioned it. Now the second to write
+                          // fails, runs again, and sees no link left.
+                          tx.store.save(user);
+                          return Uni.createFrom().item(Outcome.DELETED);
                         }
                         DeprovisioningPolicy policy = tx.rules.rules().deprovisioning().policy();
                         return policy == DeprovisioningPolicy.DELETE ? hardDelete(tx, user) : deactivate(tx, user);

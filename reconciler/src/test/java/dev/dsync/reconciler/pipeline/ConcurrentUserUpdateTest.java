@@ -45,9 +45,7 @@ class ConcurrentUserUpdateTest {
         })))
         .isInstanceOf(ConcurrentUpdateException.class);
 
-    Row row = row(id);
-    assertThat(row.getString("attributes")).isEqualTo("{\"by\":\"other\"}");
-    assertThat(row.getLong("row_version")).isEqualTo(1L);
+    assertStored(id, "{\"by\":\"other\"}", 1);
   }
 
   @Test
@@ -68,9 +66,7 @@ class ConcurrentUserUpdateTest {
       });
     }));
 
-    Row row = row(id);
-    assertThat(row.getString("attributes")).isEqualTo("{\"n\":2}");
-    assertThat(row.getLong("row_version")).isEqualTo(2L);
+    assertStored(id, "{\"n\":2}", 2);
   }
 
   @Test
@@ -89,9 +85,7 @@ class ConcurrentUserUpdateTest {
     })));
 
     assertThat(runs.get()).isEqualTo(2);
-    Row row = row(id);
-    assertThat(row.getString("attributes")).isEqualTo("{\"first\":\"other\",\"second\":\"mine\"}");
-    assertThat(row.getLong("row_version")).isEqualTo(2L);
+    assertStored(id, "{\"first\":\"other\",\"second\":\"mine\"}", 2);
   }
 
   @Test
@@ -133,9 +127,11 @@ class ConcurrentUserUpdateTest {
     return u.id;
   }
 
-  private Row row(UUID id) throws Throwable {
-    return await(pool.preparedQuery("select attributes, row_version from canonical_user where id = $1").execute(Tuple.of(id)))
+  private void assertStored(UUID id, String attributes, long version) throws Throwable {
+    Row row = await(pool.preparedQuery("select attributes, row_version from canonical_user where id = $1").execute(Tuple.of(id)))
         .iterator().next();
+    assertThat(row.getString("attributes")).isEqualTo(attributes);
+    assertThat(row.getLong("row_version")).isEqualTo(version);
   }
 
   private static <T> T await(Uni<T> uni) throws Throwable {
