@@ -59,7 +59,9 @@ class ConcurrentDeprovisioningTest {
               }))
           .subscribeAsCompletionStage();
       hrApplied.get(20, TimeUnit.SECONDS);
-      VertxContextSupport.subscribeAndAwait(() -> reconciler.withDirectory(tenant, it.directory, tx -> applier.apply(tx, deleted(tenant, it.directory, "i1"))));
+      // With a timeout: were HR's user write ever sent before its hold, IT would wait for its lock.
+      reconciler.withDirectory(tenant, it.directory, tx -> applier.apply(tx, deleted(tenant, it.directory, "i1")))
+          .subscribeAsCompletionStage().get(20, TimeUnit.SECONDS);
       release.complete(null);
       hrDone.get(20, TimeUnit.SECONDS);
 
