@@ -352,6 +352,6 @@ public class Reconciler {
     return f instanceof io.vertx.pgclient.PgException pg && ("40P01".equals(pg.getSqlState()) || "40001".equals(pg.getSqlState()));
   }
 
-  /** Runs of a transaction that met a concurrent update, before its caller sees the failure (and retries later, or answers 409). */
+  /** Further runs of a transaction that met another, before its caller sees the failure (and retries later, or answers 409). */
   static final int CONCURRENT_UPDATE_RETRIES = 5;
 }

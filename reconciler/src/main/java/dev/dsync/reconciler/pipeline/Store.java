@@ -499,9 +499,9 @@ public final class Store {
    * read. Correlation decides between linking an identity and creating one: two directories of a
    * tenant creating the same person at once each found no candidate and each created an identity.
    * Holding the lock, a transaction's candidate reads see every identity a transaction that held it
-   * before committed. One transaction-scoped advisory lock per tenant and transaction; a
-   * transaction that holds several directories and meets a job page holding one of them in the
-   * other order is ended by PostgreSQL's deadlock detection and retried.
+   * before committed. One transaction-scoped advisory lock per tenant and transaction. Two
+   * transactions that take it and a shared user's row in the other order are ended one by
+   * PostgreSQL's deadlock detection, and that one runs again ({@link Reconciler#concurrent}).
    */
   private Uni<Void> holdCorrelation(String tenantId) {
     if (!correlating.add(tenantId)) {
