@@ -855,7 +855,10 @@ public final class Store {
       updated[i] = odt(u.updatedAt == null ? Instant.now() : u.updatedAt);
       version[i] = u.rowVersion;
       if (!fresh) {
-        u.rowVersion++; // what the row holds once this is written (a later write in the transaction expects it)
+        // What the row holds once this is written (a later write in the transaction expects it). A
+        // user not in the table would be inserted here at the old version: new users go through
+        // insert(), which writes them with the plain insert.
+        u.rowVersion++;
       }
     }
     Uni<RowSet<Row>> written = conn.preparedQuery(fresh ? INSERT_USERS : UPSERT_USERS)
