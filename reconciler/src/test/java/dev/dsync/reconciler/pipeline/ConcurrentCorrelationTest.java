@@ -35,10 +35,7 @@ class ConcurrentCorrelationTest {
   void a_candidate_read_waits_for_the_tenant_transaction_that_is_creating_an_identity_and_then_finds_it() throws Throwable {
     String tenant = Tokens.newTenant();
     String email = UUID.randomUUID() + "@x.test";
-    SqlConnection first = await(pool.getConnection());
-    SqlConnection second = await(pool.getConnection());
-    try {
-      Transaction firstTx = await(first.begin());
+    inTwoTransactions((first, firstTx, second) -> {
       Store creating = new Store(first);
       List<UUID> none = await(creating.candidates(tenant, "dir-okta", MatchKey.PRIMARY_EMAIL, email));
       assertThat(none).isEmpty();
@@ -46,20 +43,14 @@ class ConcurrentCorrelationTest {
       creating.insert(created);
       await(creating.flush());
 
-      Transaction secondTx = await(second.begin());
-      Store correlating = new Store(second);
-      CompletableFuture<List<UUID>> found = correlating.candidates(tenant, "dir-entra", MatchKey.PRIMARY_EMAIL, email)
+      CompletableFuture<List<UUID>> found = new Store(second).candidates(tenant, "dir-entra", MatchKey.PRIMARY_EMAIL, email)
           .subscribeAsCompletionStage();
       Thread.sleep(700);
       assertThat(found).as("the second directory's candidate read waits while the first may still create").isNotDone();
 
       await(firstTx.commit());
       assertThat(found.get(10, TimeUnit.SECONDS)).containsExactly(created.id);
-      await(secondTx.rollback());
-    } finally {
-      await(first.close());
-      await(second.close());
-    }
+    });
   }
 
   @Test
@@ -67,19 +58,28 @@ class ConcurrentCorrelationTest {
     String tenant = Tokens.newTenant();
     String other = Tokens.newTenant();
     String email = UUID.randomUUID() + "@x.test";
+    inTwoTransactions((first, firstTx, second) -> {
+      assertThat(await(new Store(first).candidates(tenant, "dir-a", MatchKey.PRIMARY_EMAIL, email))).isEmpty();
+      CompletableFuture<List<UUID>> found = new Store(second).candidates(other, "dir-b", MatchKey.PRIMARY_EMAIL, email)
+          .subscribeAsCompletionStage();
+      assertThat(found.get(5, TimeUnit.SECONDS)).isEmpty();
+    });
+  }
+
+  /** What two transactions do side by side; the first's may be committed, anything left open is rolled back. */
+  private interface SideBySide {
+    void run(SqlConnection first, Transaction firstTx, SqlConnection second) throws Throwable;
+  }
+
+  private void inTwoTransactions(SideBySide work) throws Throwable {
     SqlConnection first = await(pool.getConnection());
     SqlConnection second = await(pool.getConnection());
     try {
       Transaction firstTx = await(first.begin());
-      assertThat(await(new Store(first).candidates(tenant, "dir-a", MatchKey.PRIMARY_EMAIL, email))).isEmpty();
-      Transaction secondTx = await(second.begin());
-      CompletableFuture<List<UUID>> found = new Store(second).candidates(other, "dir-b", MatchKey.PRIMARY_EMAIL, email)
-          .subscribeAsCompletionStage();
-      assertThat(found.get(5, TimeUnit.SECONDS)).isEmpty();
-      await(secondTx.rollback());
-      await(firstTx.rollback());
+      await(second.begin());
+      work.run(first, firstTx, second);
     } finally {
-      await(first.close());
+      await(first.close()); // closing rolls back what is still open
       await(second.close());
     }
   }
