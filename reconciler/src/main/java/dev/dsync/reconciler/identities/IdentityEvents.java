@@ -22,7 +22,6 @@ import java.util.TreeMap;
 public final class IdentityEvents {
 
   private static final TypeReference<TreeMap<String, Object>> ATTRS = new TypeReference<>() {};
-  private static final TypeReference<TreeMap<String, Provenance>> PROV = new TypeReference<>() {};
 
   private IdentityEvents() {}
 
@@ -31,7 +30,7 @@ public final class IdentityEvents {
   }
 
   public static TreeMap<String, Provenance> provenance(String json) {
-    return json == null ? new TreeMap<>() : read(json, PROV);
+    return dev.dsync.reconciler.conflicts.ProvenanceJson.read(json);
   }
 
   /** The source resource as written now, or read from its stored text. */
