@@ -691,7 +691,7 @@ public class ChangeApplier {
     // UNION (not UNION ALL) discards rows already seen, so the recursion ends even on existing cycles.
     return tx.store
         .query(
-            "with recursive below(id) as (select cast($1 as text) union select m.member_resource_id from membership m"
+            "with recursive below(id) as (select cast($1 as text) collate \"C\" union select m.member_resource_id from membership m"
                 + " join below b on m.group_resource_id = b.id where m.directory_id = $2 and m.member_type = 'Group'"
                 + " and not m.cyclic) select count(*) from below where id = $3",
             memberGroupResourceId, tx.directoryId, groupResourceId)
