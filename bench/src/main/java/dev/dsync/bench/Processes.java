@@ -83,4 +83,22 @@ public final class Processes {
       return -1;
     }
   }
+
+  /**
+   * The machine's CPU time so far, from /proc/stat's first line in clock ticks: {total, idle (with
+   * iowait), steal}, or null when /proc cannot tell. Steal is time the hypervisor gave this VM's
+   * vCPUs to others: on a shared host it slows every process alike, and runs differ by it.
+   */
+  public static long[] machineTicks() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < Math.min(f.length, 9); i++) { // user .. steal; guest time is within user
+        total += Long.parseLong(f[i]);
+      }
+      return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5]), f.length > 8 ? Long.parseLong(f[8]) : 0};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
 }

@@ -330,6 +330,7 @@ public final class ReconcilerBench {
     Map<String, Double> cpuBefore = cpu();
     double loadBefore = Processes.cpuSeconds(ProcessHandle.current().pid());
     double jitBefore = jitCpu();
+    long[] machineBefore = Processes.machineTicks();
     long firstPublish = System.currentTimeMillis();
     publishFullSync(dir, job, prefix, users, groups);
     long published = System.currentTimeMillis();
@@ -373,6 +374,7 @@ public final class ReconcilerBench {
       results.add(new Result(row, "source changes/s while applying", sourceChanges / applying, "1/s", "", true));
     }
     Map<String, Double> cpuAfter = cpu();
+    long[] machineAfter = Processes.machineTicks();
     double loadUsed = Processes.cpuSeconds(ProcessHandle.current().pid()) - loadBefore;
     statementsPrint();
     double cpuTotal = 0;
@@ -388,6 +390,13 @@ public final class ReconcilerBench {
     }
     // Not in the bound: these are the load generator's cores (publishing and reading), not the platform's.
     results.add(new Result(row, "CPU ms per source change: load generator", 1000 * loadUsed / sourceChanges, "ms", "", true));
+    // Idle: what the sync left unused; steal: what the host took (a run with more steal is slower
+    // throughout, and its CPU per change reads higher: the figures compare only at similar steal).
+    if (machineBefore != null && machineAfter != null && machineAfter[0] > machineBefore[0]) {
+      double ticks = machineAfter[0] - machineBefore[0];
+      results.add(new Result(row, "machine idle, share of CPU time", 100 * (machineAfter[1] - machineBefore[1]) / ticks, "%", "", true));
+      results.add(new Result(row, "host steal, share of CPU time", 100 * (machineAfter[2] - machineBefore[2]) / ticks, "%", "", true));
+    }
     // What the machine could do if these processes had both cores to themselves: a contention-free bound.
     int cores = Runtime.getRuntime().availableProcessors();
     results.add(new Result(row, "bound from CPU (" + cores + " cores / CPU per change)", sourceChanges / (cpuTotal / cores), "1/s", "", true));
