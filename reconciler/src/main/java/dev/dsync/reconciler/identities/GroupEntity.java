@@ -39,6 +39,9 @@ public class GroupEntity extends PanacheEntityBase {
 
   @Transient public com.fasterxml.jackson.databind.JsonNode writtenRaw;
 
+  /** The JSON its events last carried (see {@link EntityJson}). */
+  @Transient EntityJson json;
+
   @Column(name = "created_at")
   public Instant createdAt;
 

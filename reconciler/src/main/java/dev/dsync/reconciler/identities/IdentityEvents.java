@@ -147,11 +147,23 @@ public final class IdentityEvents {
    * parsed from the row again nor written once more (a membership page parsed every member's).
    */
   static byte[] userBytes(UserEntity u, String directoryId) {
-    return splicable(u.raw) ? withRaw(EventJson.writeBytes(user(u, directoryId, null)), u.raw) : EventJson.writeBytes(user(u, directoryId));
+    Object[] from = {directoryId, u.id, u.tenantId, u.state, u.attributes, u.writtenAttributes, u.raw, u.writtenRaw};
+    if (u.json != null && u.json.writtenFrom(from)) {
+      return u.json.bytes;
+    }
+    byte[] json = splicable(u.raw) ? withRaw(EventJson.writeBytes(user(u, directoryId, null)), u.raw) : EventJson.writeBytes(user(u, directoryId));
+    u.json = new EntityJson(from, json);
+    return json;
   }
 
   static byte[] groupBytes(GroupEntity g) {
-    return splicable(g.raw) ? withRaw(EventJson.writeBytes(group(g, null)), g.raw) : EventJson.writeBytes(group(g));
+    Object[] from = {g.id, g.tenantId, g.directoryId, g.externalId, g.displayName, g.attributes, g.writtenAttributes, g.raw, g.writtenRaw};
+    if (g.json != null && g.json.writtenFrom(from)) {
+      return g.json.bytes;
+    }
+    byte[] json = splicable(g.raw) ? withRaw(EventJson.writeBytes(group(g, null)), g.raw) : EventJson.writeBytes(group(g));
+    g.json = new EntityJson(from, json);
+    return json;
   }
 
   /** Stored resource text that is a JSON object (anything else takes the parsing path, as before). */

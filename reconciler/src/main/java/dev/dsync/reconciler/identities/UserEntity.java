@@ -46,6 +46,9 @@ public class UserEntity extends PanacheEntityBase {
   @Transient public java.util.Map<String, Object> writtenAttributes;
 
   @Transient public com.fasterxml.jackson.databind.JsonNode writtenRaw;
+
+  /** The JSON its events last carried (see {@link EntityJson}). */
+  @Transient EntityJson json;
   public String provenance;
 
   @Column(name = "delete_after")

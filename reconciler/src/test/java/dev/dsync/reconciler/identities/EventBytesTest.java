@@ -84,4 +84,36 @@ class EventBytesTest {
   private static com.fasterxml.jackson.databind.JsonNode tree(byte[] json) throws Exception {
     return EventJson.mapper().readTree(json);
   }
+
+  @Test
+  void an_entity_is_written_once_per_version_and_again_when_it_changes() throws Exception {
+    UserEntity u = new UserEntity();
+    u.id = java.util.UUID.randomUUID();
+    u.tenantId = "acme";
+    u.state = "ACTIVE";
+    u.attributes = EventJson.write(new TreeMap<>(Map.of("userName", "zoe@acme.test", "displayName", "Zoë")));
+    u.raw = EventJson.write(RAW);
+
+    byte[] first = IdentityEvents.userBytes(u, "dir-1");
+    assertThat(IdentityEvents.userBytes(u, "dir-1")).isSameAs(first);
+    assertThat(tree(IdentityEvents.userBytes(u, "dir-2")).path("directoryId").asText()).isEqualTo("dir-2");
+
+    u.attributes = EventJson.write(new TreeMap<>(Map.of("userName", "zoe@acme.test", "displayName", "Zoë Z.")));
+    assertThat(tree(IdentityEvents.userBytes(u, "dir-1")).path("displayName").asText()).isEqualTo("Zoë Z.");
+    u.state = "INACTIVE";
+    assertThat(tree(IdentityEvents.userBytes(u, "dir-1")).path("state").asText()).isEqualTo("INACTIVE");
+    u.writtenAttributes = Map.of("userName", "zoe@acme.test", "displayName", "Written");
+    assertThat(tree(IdentityEvents.userBytes(u, "dir-1")).path("displayName").asText()).isEqualTo("Written");
+
+    GroupEntity g = new GroupEntity();
+    g.id = java.util.UUID.randomUUID();
+    g.tenantId = "acme";
+    g.directoryId = "dir-1";
+    g.displayName = "Admins";
+    g.attributes = "{}";
+    byte[] group = IdentityEvents.groupBytes(g);
+    assertThat(IdentityEvents.groupBytes(g)).isSameAs(group);
+    g.displayName = "Owners";
+    assertThat(tree(IdentityEvents.groupBytes(g)).path("displayName").asText()).isEqualTo("Owners");
+  }
 }
