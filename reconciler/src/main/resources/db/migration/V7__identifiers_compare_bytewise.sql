@@ -24,3 +24,6 @@ alter table membership
   alter column member_resource_id type text collate "C";
 alter table staged_change
   alter column job_id type text collate "C";
+-- Changing a column's type drops its statistics; plans on these keys depend on them (see Store's
+-- candidate query and the planner settings in application.properties).
+analyze canonical_user, source_link, membership, staged_change;

@@ -74,7 +74,7 @@ public final class ProvenanceJson {
       }
       for (Shared s : EventJson.mapper().readValue(json, Shared[].class)) {
         Provenance p = new Provenance(s.directoryId(), s.sourceVersion(), s.sourceTime(), s.priority());
-        for (String attribute : s.attributes()) {
+        for (String attribute : s.attributes() == null ? List.<String>of() : s.attributes()) {
           out.put(attribute, p);
         }
       }
