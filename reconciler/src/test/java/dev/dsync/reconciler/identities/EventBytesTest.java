@@ -49,13 +49,8 @@ class EventBytesTest {
 
   @Test
   void a_stored_user_or_group_is_written_with_its_stored_resource_as_the_mapper_writes_it() throws Exception {
-    UserEntity u = new UserEntity();
-    u.id = java.util.UUID.randomUUID();
-    u.tenantId = "acme";
-    u.state = "ACTIVE";
-    u.attributes = EventJson.write(new TreeMap<>(Map.of("userName", "zoe@acme.test", "displayName", "Zoë",
-        "emails", List.of(Map.of("value", "zoe@acme.test", "primary", true)), "attributes.department", "R&D")));
-    u.raw = EventJson.write(RAW);
+    UserEntity u = storedUser(Map.of("userName", "zoe@acme.test", "displayName", "Zoë",
+        "emails", List.of(Map.of("value", "zoe@acme.test", "primary", true)), "attributes.department", "R&D"));
     assertThat(tree(IdentityEvents.userBytes(u, "dir-1"))).isEqualTo(tree(EventJson.writeBytes(IdentityEvents.user(u, "dir-1"))));
     // The stored text itself went in (the byte writer would have escaped the emoji), not a re-parse.
     assertThat(new String(IdentityEvents.userBytes(u, "dir-1"), java.nio.charset.StandardCharsets.UTF_8)).contains(u.raw);
@@ -65,12 +60,7 @@ class EventBytesTest {
     u.writtenRaw = null;
     assertThat(tree(IdentityEvents.userBytes(u, "dir-1"))).isEqualTo(tree(EventJson.writeBytes(IdentityEvents.user(u, "dir-1"))));
 
-    GroupEntity g = new GroupEntity();
-    g.id = java.util.UUID.randomUUID();
-    g.tenantId = "acme";
-    g.directoryId = "dir-1";
-    g.displayName = "Admins";
-    g.attributes = "{}";
+    GroupEntity g = storedGroup();
     g.raw = "{\"displayName\":\"Admins\",\"members\":[]}";
     assertThat(tree(IdentityEvents.groupBytes(g))).isEqualTo(tree(EventJson.writeBytes(IdentityEvents.group(g))));
     g.raw = "null";
@@ -87,12 +77,7 @@ class EventBytesTest {
 
   @Test
   void an_entity_is_written_once_per_version_and_again_when_it_changes() throws Exception {
-    UserEntity u = new UserEntity();
-    u.id = java.util.UUID.randomUUID();
-    u.tenantId = "acme";
-    u.state = "ACTIVE";
-    u.attributes = EventJson.write(new TreeMap<>(Map.of("userName", "zoe@acme.test", "displayName", "Zoë")));
-    u.raw = EventJson.write(RAW);
+    UserEntity u = storedUser(Map.of("userName", "zoe@acme.test", "displayName", "Zoë"));
 
     byte[] first = IdentityEvents.userBytes(u, "dir-1");
     assertThat(IdentityEvents.userBytes(u, "dir-1")).isSameAs(first);
@@ -105,15 +90,31 @@ class EventBytesTest {
     u.writtenAttributes = Map.of("userName", "zoe@acme.test", "displayName", "Written");
     assertThat(tree(IdentityEvents.userBytes(u, "dir-1")).path("displayName").asText()).isEqualTo("Written");
 
+    GroupEntity g = storedGroup();
+    byte[] group = IdentityEvents.groupBytes(g);
+    assertThat(IdentityEvents.groupBytes(g)).isSameAs(group);
+    g.displayName = "Owners";
+    assertThat(tree(IdentityEvents.groupBytes(g)).path("displayName").asText()).isEqualTo("Owners");
+  }
+
+  /** A user as read from its row: attributes and resource as stored text. */
+  private static UserEntity storedUser(Map<String, Object> attributes) {
+    UserEntity u = new UserEntity();
+    u.id = java.util.UUID.randomUUID();
+    u.tenantId = "acme";
+    u.state = "ACTIVE";
+    u.attributes = EventJson.write(new TreeMap<>(attributes));
+    u.raw = EventJson.write(RAW);
+    return u;
+  }
+
+  private static GroupEntity storedGroup() {
     GroupEntity g = new GroupEntity();
     g.id = java.util.UUID.randomUUID();
     g.tenantId = "acme";
     g.directoryId = "dir-1";
     g.displayName = "Admins";
     g.attributes = "{}";
-    byte[] group = IdentityEvents.groupBytes(g);
-    assertThat(IdentityEvents.groupBytes(g)).isSameAs(group);
-    g.displayName = "Owners";
-    assertThat(tree(IdentityEvents.groupBytes(g)).path("displayName").asText()).isEqualTo("Owners");
+    return g;
   }
 }
