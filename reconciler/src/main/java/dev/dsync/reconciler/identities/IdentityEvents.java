@@ -9,7 +9,6 @@ import dev.dsync.events.identity.CanonicalUser;
 import dev.dsync.events.identity.Email;
 import dev.dsync.platform.outbox.JsonText;
 import dev.dsync.platform.outbox.OutboxMessage;
-import dev.dsync.reconciler.conflicts.Provenance;
 import dev.dsync.reconciler.mapping.Mapper;
 import dev.dsync.reconciler.pipeline.DirectoryTx;
 import java.util.ArrayList;
@@ -27,10 +26,6 @@ public final class IdentityEvents {
 
   public static TreeMap<String, Object> attributes(String json) {
     return json == null ? new TreeMap<>() : read(json, ATTRS);
-  }
-
-  public static TreeMap<String, Provenance> provenance(String json) {
-    return dev.dsync.reconciler.conflicts.ProvenanceJson.read(json);
   }
 
   /** The source resource as written now, or read from its stored text. */
@@ -148,22 +143,20 @@ public final class IdentityEvents {
    */
   static byte[] userBytes(UserEntity u, String directoryId) {
     Object[] from = {directoryId, u.id, u.tenantId, u.state, u.attributes, u.writtenAttributes, u.raw, u.writtenRaw};
-    if (u.json != null && u.json.writtenFrom(from)) {
-      return u.json.bytes;
-    }
-    byte[] json = splicable(u.raw) ? withRaw(EventJson.writeBytes(user(u, directoryId, null)), u.raw) : EventJson.writeBytes(user(u, directoryId));
-    u.json = new EntityJson(from, json);
-    return json;
+    u.json = written(u.json, from, () ->
+        splicable(u.raw) ? withRaw(EventJson.writeBytes(user(u, directoryId, null)), u.raw) : EventJson.writeBytes(user(u, directoryId)));
+    return u.json.bytes;
   }
 
   static byte[] groupBytes(GroupEntity g) {
     Object[] from = {g.id, g.tenantId, g.directoryId, g.externalId, g.displayName, g.attributes, g.writtenAttributes, g.raw, g.writtenRaw};
-    if (g.json != null && g.json.writtenFrom(from)) {
-      return g.json.bytes;
-    }
-    byte[] json = splicable(g.raw) ? withRaw(EventJson.writeBytes(group(g, null)), g.raw) : EventJson.writeBytes(group(g));
-    g.json = new EntityJson(from, json);
-    return json;
+    g.json = written(g.json, from, () -> splicable(g.raw) ? withRaw(EventJson.writeBytes(group(g, null)), g.raw) : EventJson.writeBytes(group(g)));
+    return g.json.bytes;
+  }
+
+  /** The entity's last JSON if it was written from these values, else the JSON written now. */
+  private static EntityJson written(EntityJson last, Object[] from, java.util.function.Supplier<byte[]> write) {
+    return last != null && last.writtenFrom(from) ? last : new EntityJson(from, write.get());
   }
 
   /** Stored resource text that is a JSON object (anything else takes the parsing path, as before). */

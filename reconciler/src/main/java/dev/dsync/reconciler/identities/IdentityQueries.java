@@ -6,6 +6,7 @@ import dev.dsync.platform.errors.ProblemException;
 import dev.dsync.reconciler.api.Page;
 import dev.dsync.reconciler.config.ReconcilerConfig;
 import dev.dsync.reconciler.conflicts.Provenance;
+import dev.dsync.reconciler.conflicts.ProvenanceJson;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.quarkus.panache.common.Parameters;
@@ -93,7 +94,7 @@ public class IdentityQueries {
                               + " select cast(gid as text) from eff order by 1", id)
                       .map(effective -> new UserDetail(
                           IdentityEvents.user(u, u.directoryId),
-                          IdentityEvents.provenance(u.provenance),
+                          ProvenanceJson.read(u.provenance),
                           links.stream().map(l -> new LinkView(l.directoryId, l.resourceId, l.sourceVersion, l.inScope)).toList(),
                           direct,
                           effective))));

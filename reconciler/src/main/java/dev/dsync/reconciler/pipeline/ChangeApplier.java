@@ -289,7 +289,7 @@ public class ChangeApplier {
     ConflictResolver.Merge merge =
         ConflictResolver.merge(
             IdentityEvents.attributes(user.attributes),
-            IdentityEvents.provenance(user.provenance),
+            ProvenanceJson.read(user.provenance),
             mapped,
             tx.directoryId,
             u.sourceVersion(),
