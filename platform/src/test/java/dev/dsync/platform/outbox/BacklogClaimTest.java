@@ -9,7 +9,11 @@ import dev.dsync.platform.ManualRelayProfile;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
@@ -33,12 +37,7 @@ class BacklogClaimTest {
   void a_claim_over_a_backlog_of_batch_rows_reads_only_the_rows_it_takes() throws Exception {
     // In a transaction rolled back at the end, so no relay or later test sees the backlog (its dead
     // rows and the table's size estimate are vacuumed and analyzed away after).
-    String plan = pool.withTransaction(conn -> conn
-            .query("insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, tenant_id,"
-                + " bucket, batch_size, batch) select gen_random_uuid(), 'test', 'key-' || g, 'test', 'null', 'dsync.test', 'test',"
-                + " 'backlog-test', " + Outbox.BATCH_BUCKETS + " + g % " + Outbox.BUCKETS + ", 20, '\\x00'::bytea"
-                + " from generate_series(1, " + BACKLOG + ") g")
-            .execute()
+    String plan = pool.withTransaction(conn -> insertBacklog(conn)
             .chain(() -> conn.query("analyze platform_test.outbox_event").execute())
             .chain(() -> conn.preparedQuery("explain (analyze, format json) " + OutboxRelay.CLAIM)
                 .execute(Tuple.of(500, allBuckets(), 3)))
@@ -55,6 +54,67 @@ class BacklogClaimTest {
     // filtered: for an empty plain bucket that is every row of the backlog, on every claim.
     assertThat(discarded[0]).as("rows read and thrown away by the claim (%s)", scans).isLessThan(1_000);
     assertThat(scans).as("index scans of the claim").noneMatch(s -> s.contains("seq"));
+  }
+
+  @Test
+  void a_claims_generic_plan_made_while_the_outbox_was_empty_still_reads_only_the_rows_it_takes() throws Exception {
+    // A claim may reuse a generic plan (TAKE_BUCKETS allows it for its transaction): one made before
+    // a backlog arrived is kept as it grows (inserts alone do not replan), and must still read each
+    // bucket's oldest rows through the index.
+    String buckets = java.util.Arrays.toString(allBuckets()).replace('[', '{').replace(']', '}');
+    String plan = pool.withTransaction(conn -> conn.query("set local plan_cache_mode = force_generic_plan").execute()
+            .chain(() -> conn.query("prepare generic_claim(int, int[], int) as " + OutboxRelay.CLAIM).execute())
+            .chain(() -> conn.query("execute generic_claim(500, '" + buckets + "', 3)").execute())
+            .chain(() -> insertBacklog(conn))
+            .chain(() -> conn.query("explain (analyze, format json) execute generic_claim(500, '" + buckets + "', 3)").execute())
+            .map(rows -> rows.iterator().next().getValue(0).toString())
+            .call(() -> conn.query("deallocate generic_claim").execute())
+            .chain(json -> conn.query("rollback").execute().replaceWith(json)))
+        .await().indefinitely();
+    pool.query("vacuum analyze platform_test.outbox_event").execute().await().indefinitely();
+
+    List<String> scans = new ArrayList<>();
+    long[] discarded = {0};
+    walk(new ObjectMapper().readTree(plan).get(0).get("Plan"), scans, discarded);
+    assertThat(discarded[0]).as("rows read and thrown away by the claim (%s)", scans).isLessThan(1_000);
+    assertThat(scans).as("index scans of the claim").isNotEmpty().noneMatch(s -> s.contains("seq"));
+    assertThat(plan).as("no sequential scan of the backlog").doesNotContain("Seq Scan");
+    assertThat(maxActualRows(new ObjectMapper().readTree(plan).get(0).get("Plan")))
+        .as("rows any step of the claim produced").isLessThanOrEqualTo(2 * 500);
+  }
+
+  @Test
+  void taking_buckets_lets_the_claims_statements_reuse_generic_plans_for_that_transaction_only() {
+    String[] inside = new String[1];
+    String after = pool.withConnection(conn -> conn.query("set plan_cache_mode = force_custom_plan").execute()
+            .chain(() -> conn.begin())
+            .chain(tx -> conn.preparedQuery(OutboxRelay.TAKE_BUCKETS).execute(Tuple.of((Object) new Integer[] {991, 992}))
+                .invoke(rows -> assertThat(rows.iterator().next().getArrayOfIntegers(0)).containsExactly(991, 992))
+                .chain(() -> conn.query("show plan_cache_mode").execute())
+                .invoke(rows -> inside[0] = rows.iterator().next().getString(0))
+                .call(tx::commit))
+            .chain(() -> conn.query("show plan_cache_mode").execute())
+            .map(rows -> rows.iterator().next().getString(0))
+            .call(() -> conn.query("reset plan_cache_mode").execute()))
+        .await().indefinitely();
+    assertThat(inside[0]).isEqualTo("auto");
+    assertThat(after).isEqualTo("force_custom_plan");
+  }
+
+  private static Uni<RowSet<Row>> insertBacklog(SqlConnection conn) {
+    return conn.query("insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, tenant_id,"
+            + " bucket, batch_size, batch) select gen_random_uuid(), 'test', 'key-' || g, 'test', 'null', 'dsync.test', 'test',"
+            + " 'backlog-test', " + Outbox.BATCH_BUCKETS + " + g % " + Outbox.BUCKETS + ", 20, '\\x00'::bytea"
+            + " from generate_series(1, " + BACKLOG + ") g")
+        .execute();
+  }
+
+  private static long maxActualRows(JsonNode node) {
+    long max = node.path("Actual Rows").asLong(0);
+    for (JsonNode child : node.path("Plans")) {
+      max = Math.max(max, maxActualRows(child));
+    }
+    return max;
   }
 
   private static Integer[] allBuckets() {
