@@ -45,13 +45,16 @@ public class OutboxRelay {
   // locks, so a relay that just committed the same bucket's batch has its deletions seen. Holding
   // the bucket is what keeps a row to one relay, so no row lock is needed (locking each row wrote a
   // WAL record and dirtied its page once more before the delete).
-  // The claim's statements may then reuse generic plans, also in a service whose sessions plan every
-  // statement with its parameters (the reconciler, the webhook dispatcher): each reads a bucket's
-  // oldest rows through the index that matches it at any table size (BacklogClaimTest), and planning
-  // them anew cost PostgreSQL more than running them (reconciler, 500 pushes/s: 0.58 s of planning
-  // against 0.45 s of execution in 25 s). Set for the claim's transaction only.
+  // The claim's statements then reuse generic plans, also in a service whose sessions plan every
+  // statement with its parameters (the reconciler, the webhook dispatcher): planning them anew cost
+  // PostgreSQL more than running them (reconciler, 500 pushes/s: 0.58 s of planning against 0.45 s
+  // of execution in 25 s). The outbox is analyzed while it is empty, most of the time, and a generic
+  // plan made from such statistics scanned the whole table per bucket, kept as a backlog grew until
+  // the next analysis: without sequential scans the claim reads a bucket's oldest rows through the
+  // (bucket, seq) index whatever the statistics (BacklogClaimTest). Both for the claim's transaction only.
   static final String TAKE_BUCKETS =
-      "select coalesce(array_agg(b), '{}'), set_config('plan_cache_mode', 'auto', true) from unnest($1::int[]) as b"
+      "select coalesce(array_agg(b), '{}'), set_config('plan_cache_mode', 'auto', true), set_config('enable_seqscan', 'off', true)"
+          + " from unnest($1::int[]) as b"
           + " where pg_try_advisory_xact_lock(hashtext(current_schema()), b)";
 
   /** The columns a claim returns: what a row's records are made of. */
@@ -69,9 +72,9 @@ public class OutboxRelay {
   // A key bucket b's rows are its plain rows (bucket b) and its batch rows (bucket b + 16), merged
   // by seq.
   // The rows' columns are read by those index scans and carried through, rather than looked up
-  // again by id: a plan PostgreSQL made while the outbox was nearly empty and kept as the backlog
-  // grew (a generic plan) read that lookup through the (bucket, seq) index, every unpublished row
-  // of it for each claim (60,450 rows over a 60,000-row backlog, BacklogClaimTest).
+  // again by id: a generic plan made while the outbox was nearly empty read that lookup through the
+  // (bucket, seq) index, every unpublished row of it for each claim (60,450 rows over a 60,000-row
+  // backlog, BacklogClaimTest).
   static final String CLAIM =
       "with picked as (select p.*, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
