@@ -33,9 +33,17 @@ public interface OutboxConfig {
   @WithDefault("1000000")
   int maxPayloadBytes();
 
-  /** Most rows published per claim. */
+  /** Most events published per claim (a batch row counts as its events; the first row is taken whatever its size). */
   @WithDefault("500")
   int batchSize();
+
+  /**
+   * Most stored bytes one claim reads: plain rows' payloads and batch rows' compressed batches (the
+   * first row is taken whatever its size). With the event count alone, a claim of large events
+   * could hold hundreds of megabytes (500 events of up to {@link #maxPayloadBytes()} each).
+   */
+  @WithDefault("16777216")
+  long claimBytes();
 
   /** Fallback poll interval for when a NOTIFY was missed (e.g. while reconnecting). */
   @WithDefault("2s")

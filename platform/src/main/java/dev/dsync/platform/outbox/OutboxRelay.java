@@ -57,6 +57,9 @@ public class OutboxRelay {
           + " from unnest($1::int[]) as b"
           + " where pg_try_advisory_xact_lock(hashtext(current_schema()), b)";
 
+  /** A row's stored bytes: a plain row's payload, or a batch row's compressed batch. */
+  private static final String STORED_BYTES = "coalesce(octet_length(batch), octet_length(payload), 0)";
+
   /** The columns a claim returns: what a row's records are made of. */
   private static final String CLAIMED =
       "id, type, payload, topic, aggregateid, source, subject, tenant_id, directory_id, traceparent, \"timestamp\", seq, batch_size, batch";
@@ -75,17 +78,23 @@ public class OutboxRelay {
   // again by id: a generic plan made while the outbox was nearly empty read that lookup through the
   // (bucket, seq) index, every unpublished row of it for each claim (60,450 rows over a 60,000-row
   // backlog, BacklogClaimTest).
+  // Rows are also taken only while their stored bytes (a plain row's payload, a batch row's
+  // compressed batch) fit $4, the first row again always: the event count alone let a claim of
+  // large events hold hundreds of megabytes. octet_length reads a stored value's size from its
+  // header, without reading the value.
   static final String CLAIM =
       "with picked as (select p.*, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
           + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select * from ("
-          + "   (select " + CLAIMED + ", coalesce(batch_size, 1) as n from outbox_event where published_at is null and bucket = o.b"
+          + "   (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + STORED_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b"
           + "   order by seq limit $1)"
-          + "   union all (select " + CLAIMED + ", coalesce(batch_size, 1) as n from outbox_event where published_at is null and bucket = o.b + "
+          + "   union all (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + STORED_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b + "
           + Outbox.BATCH_BUCKETS
           + "   order by seq limit $1)) both_kinds order by seq limit $1) p limit $1)"
-          + " select " + CLAIMED + " from (select *, sum(n) over (order by pos, seq) - n as before from picked) w"
-          + " where before = 0 or before + n <= $1 order by seq";
+          + " select " + CLAIMED + ", sz from (select *, sum(n) over taken - n as before, sum(sz) over taken - sz as bytes_before"
+          + " from picked window taken as (order by pos, seq)) w"
+          + " where before = 0 or (before + n <= $1 and bytes_before + sz <= $4) order by seq";
+
 
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
@@ -105,6 +114,9 @@ public class OutboxRelay {
 
   private final OutboxConfig config;
   private final int batchSize;
+  private final long claimBytes;
+  /** Stored bytes a claim may stop short of {@link #claimBytes} by: the largest row it did not take. */
+  private final long largestRow;
   private final Pool pool;
   private final Vertx vertx;
   private final OutboxProducer producer;
@@ -155,6 +167,9 @@ public class OutboxRelay {
       Log.warnf("dsync.outbox.batch-size %d lowered to %d: %d drain loops may not hand the producer more than %d records at once",
           config.batchSize(), batchSize, parallelism, MAX_IN_FLIGHT);
     }
+    this.claimBytes = Math.max(1, config.claimBytes());
+    // A plain row holds one payload; a batch row is cut once past BATCH_MAX_BYTES, by one event.
+    this.largestRow = (long) config.maxPayloadBytes() + Outbox.BATCH_MAX_BYTES;
     this.slots = new Slot[parallelism];
     for (int i = 0; i < parallelism; i++) {
       slots[i] = new Slot(i);
@@ -294,10 +309,9 @@ public class OutboxRelay {
     relayOnce(bucketsOf(mine))
         .subscribe()
         .with(
-            count -> {
+            claim -> {
               taken.forEach(slot -> slot.draining.set(false));
-              // A claim cut before a batch row that did not fit is within a batch row of the size.
-              boolean full = count > 0 && count > batchSize - Outbox.BATCH_MAX_EVENTS;
+              boolean full = full(claim);
               if (taken.size() > 1 && full) {
                 taken.forEach(slot -> wake(only(slot)));
               } else {
@@ -319,6 +333,24 @@ public class OutboxRelay {
             });
   }
 
+  /** What one claim published: its events, and its rows' stored bytes. */
+  record Claimed(int events, long bytes) {
+    static final Claimed NONE = new Claimed(0, 0);
+  }
+
+  /**
+   * Whether rows may be left behind a claim: one cut before a batch row that did not fit is within
+   * a batch row of the batch size, and one cut by bytes within the largest row of the byte limit.
+   */
+  private boolean full(Claimed claim) {
+    return full(claim, batchSize, claimBytes, largestRow);
+  }
+
+  static boolean full(Claimed claim, int batchSize, long claimBytes, long largestRow) {
+    return claim.events() > 0
+        && (claim.events() > batchSize - Outbox.BATCH_MAX_EVENTS || claim.bytes() > claimBytes - largestRow);
+  }
+
   private boolean[] only(Slot slot) {
     boolean[] one = new boolean[slots.length];
     one[slot.index] = true;
@@ -334,7 +366,7 @@ public class OutboxRelay {
   public Uni<Integer> relayOnce(int slotCount, int slot) {
     boolean[] mine = new boolean[slotCount];
     mine[slot] = true;
-    return relayOnce(bucketsOf(mine));
+    return relayOnce(bucketsOf(mine)).map(Claimed::events);
   }
 
   /** The key buckets of the given drain loops ({@code loops[i]}: loop i of {@code loops.length}), b % loops == i. */
@@ -349,7 +381,7 @@ public class OutboxRelay {
   }
 
   /** As {@link #relayOnce()}, over the given key buckets (a claim may take those no other relay holds). */
-  private Uni<Integer> relayOnce(Integer[] candidates) {
+  private Uni<Claimed> relayOnce(Integer[] candidates) {
     long[] at = {System.nanoTime(), 0, 0};
     return pool.withTransaction(
             conn ->
@@ -359,7 +391,7 @@ public class OutboxRelay {
                     .chain(buckets -> buckets.length == 0
                         ? Uni.createFrom().<io.vertx.mutiny.sqlclient.RowSet<Row>>nullItem()
                         : conn.preparedQuery(CLAIM)
-                            .execute(Tuple.of(batchSize, buckets, rotation.getAndIncrement() & 0xffff)))
+                            .execute(Tuple.of(batchSize, buckets, rotation.getAndIncrement() & 0xffff, claimBytes)))
                     .chain(
                         rows -> {
                           at[1] = System.nanoTime();
@@ -368,24 +400,28 @@ public class OutboxRelay {
                             rows.forEach(claimed::add);
                           }
                           if (claimed.isEmpty()) {
-                            return Uni.createFrom().item(0);
+                            return Uni.createFrom().item(Claimed.NONE);
                           }
                           List<UUID> ids = new ArrayList<>(claimed.size());
                           List<ProducerRecord<String, byte[]>> records = new ArrayList<>(claimed.size());
+                          long bytes = 0;
                           for (Row row : claimed) {
                             ids.add(row.getUUID("id"));
+                            bytes += row.getInteger("sz");
                             records.addAll(records(row));
                           }
+                          Claimed claim = new Claimed(records.size(), bytes);
                           return publish(records)
                               .invoke(() -> at[2] = System.nanoTime())
                               .invoke(() -> claims.increment())
                               .chain(() -> mark(conn, ids, records.size()))
-                              .replaceWith(records.size());
+                              .replaceWith(claim);
                         }))
-        .invoke(count -> {
-          if (count > 0 && Log.isDebugEnabled()) {
+        .invoke(claim -> {
+          if (claim.events() > 0 && Log.isDebugEnabled()) {
             long end = System.nanoTime();
-            Log.debugf("relayed %d: claim %d ms, publish %d ms, mark and commit %d ms", count, (at[1] - at[0]) / 1_000_000,
+            Log.debugf("relayed %d (%d bytes stored): claim %d ms, publish %d ms, mark and commit %d ms", claim.events(), claim.bytes(),
+                (at[1] - at[0]) / 1_000_000,
                 (at[2] - at[1]) / 1_000_000, (end - at[2]) / 1_000_000);
           }
         });

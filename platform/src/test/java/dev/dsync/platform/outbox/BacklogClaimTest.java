@@ -30,6 +30,7 @@ import org.junit.jupiter.api.Test;
 class BacklogClaimTest {
 
   private static final int BACKLOG = 60_000;
+  private static final long CLAIM_BYTES = 16L * 1024 * 1024;
 
   @Inject Pool pool;
 
@@ -40,7 +41,7 @@ class BacklogClaimTest {
     String plan = pool.withTransaction(conn -> insertBacklog(conn)
             .chain(() -> conn.query("analyze platform_test.outbox_event").execute())
             .chain(() -> conn.preparedQuery("explain (analyze, format json) " + OutboxRelay.CLAIM)
-                .execute(Tuple.of(500, allBuckets(), 3)))
+                .execute(Tuple.of(500, allBuckets(), 3, CLAIM_BYTES)))
             .map(rows -> rows.iterator().next().getValue(0).toString())
             .chain(json -> conn.query("rollback").execute().replaceWith(json)))
         .await().indefinitely();
@@ -64,10 +65,10 @@ class BacklogClaimTest {
                 .chain(() -> conn.query("set local plan_cache_mode = force_generic_plan").execute())
                 .chain(() -> conn.query("delete from platform_test.outbox_event").execute())
                 .chain(() -> conn.query("analyze platform_test.outbox_event").execute()) // statistics of the empty outbox
-                .chain(() -> conn.query("prepare generic_claim(int, int[], int) as " + OutboxRelay.CLAIM).execute())
-                .chain(() -> conn.query("execute generic_claim(500, '" + buckets + "', 3)").execute())
+                .chain(() -> conn.query("prepare generic_claim(int, int[], int, bigint) as " + OutboxRelay.CLAIM).execute())
+                .chain(() -> conn.query("execute generic_claim(500, '" + buckets + "', 3, " + CLAIM_BYTES + ")").execute())
                 .chain(() -> insertBacklog(conn))
-                .chain(() -> conn.query("explain (analyze, format json) execute generic_claim(500, '" + buckets + "', 3)").execute())
+                .chain(() -> conn.query("explain (analyze, format json) execute generic_claim(500, '" + buckets + "', 3, " + CLAIM_BYTES + ")").execute())
                 .map(rows -> rows.iterator().next().getValue(0).toString())
                 .eventually(tx::rollback))
             .eventually(() -> conn.query("deallocate generic_claim").execute().onFailure().recoverWithNull()))
@@ -88,6 +89,45 @@ class BacklogClaimTest {
     assertThat(discarded[0]).as("rows read and thrown away by the claim (%s)", scans).isLessThan(1_000);
     assertThat(scans).as("index scans of the claim").isNotEmpty().noneMatch(s -> s.contains("seq"));
     return root;
+  }
+
+  @Test
+  void a_claim_takes_rows_while_their_stored_bytes_fit_and_its_first_row_whatever_its_size() {
+    // Five plain rows of one key, 400,000 bytes of payload each, and a batch row of 300,000 stored
+    // bytes after them; in a transaction rolled back at the end.
+    String big = "x".repeat(400_000);
+    List<List<Integer>> taken = pool.withTransaction(conn -> conn.preparedQuery(
+                "insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, tenant_id, bucket)"
+                    + " select gen_random_uuid(), 'test', 'big-key', 'test', $1, 'dsync.test', 'test', 'bytes-test', 5"
+                    + " from generate_series(1, 5)")
+            .execute(Tuple.of(big))
+            .chain(() -> conn.query("insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
+                    + " tenant_id, bucket, batch_size, batch) select gen_random_uuid(), 'test', 'big-key', 'test', 'null', 'dsync.test',"
+                    + " 'test', 'bytes-test', " + (Outbox.BATCH_BUCKETS + 5) + ", 20, decode(repeat('ab', 300000), 'hex')")
+                .execute())
+            .chain(() -> claimSizes(conn, 1_000_000))
+            .chain(byLimit -> claimSizes(conn, 100).map(first -> List.of(byLimit, first)))
+            .chain(two -> claimSizes(conn, 2_000_000).map(three -> List.of(two.get(0), two.get(1), three)))
+            .chain(three -> claimSizes(conn, CLAIM_BYTES).map(all -> List.of(three.get(0), three.get(1), three.get(2), all)))
+            .chain(result -> conn.query("rollback").execute().replaceWith(result)))
+        .await().indefinitely();
+
+    assertThat(taken.get(0)).as("800,000 bytes fit 1,000,000; a third row would not").containsExactly(400_000, 400_000);
+    assertThat(taken.get(1)).as("the first row is taken even past the limit").containsExactly(400_000);
+    assertThat(taken.get(2)).as("cut by bytes before the batch row's events").containsExactly(400_000, 400_000, 400_000, 400_000, 400_000);
+    assertThat(taken.get(3)).as("the batch row fits a large limit; it counts its stored bytes")
+        .containsExactly(400_000, 400_000, 400_000, 400_000, 400_000, 300_000);
+  }
+
+  /** The stored bytes of the rows a claim over bucket 5 takes, in order, with at most {@code limit} bytes. */
+  private static Uni<List<Integer>> claimSizes(SqlConnection conn, long limit) {
+    return conn.preparedQuery(OutboxRelay.CLAIM)
+        .execute(Tuple.of(500, new Integer[] {5}, 0, limit))
+        .map(rows -> {
+          List<Integer> sizes = new ArrayList<>();
+          rows.forEach(r -> sizes.add(r.getInteger("sz")));
+          return sizes;
+        });
   }
 
   @Test
