@@ -45,6 +45,11 @@ class OutboxBatchRowsTest {
     assertThat(rows.getLong(3)).as("every row a batch").isEqualTo(rows.getLong(0));
     assertThat(rows.getInteger(2)).isLessThanOrEqualTo(256);
     assertThat(rows.getInteger(4)).as("batch rows sit above the buckets an older relay claims").isGreaterThanOrEqualTo(16);
+    // A claim counts a batch row's events' bytes, which the row records beside its compressed batch.
+    Row sizes = pool.preparedQuery("select count(*) filter (where batch_bytes > octet_length(batch)), count(*) from platform_test.outbox_event"
+            + " where tenant_id = $1 and batch_size is not null")
+        .execute(Tuple.of(tenant)).await().indefinitely().iterator().next();
+    assertThat(sizes.getLong(0)).as("batch rows whose events are larger than their compressed batch").isEqualTo(sizes.getLong(1));
 
     try (KafkaProbe audit = new KafkaProbe("dsync.audit.records"); KafkaProbe state = new KafkaProbe("dsync.identity.state")) {
       // The manual profile's batch size is 3: a claim takes whole rows, and one row past the size only as its first.

@@ -169,10 +169,10 @@ public class Outbox {
   // seq (the column default) follows unnest's order: a bucket's batch rows keep the list's order.
   private static final String INSERT_BATCHES =
       "insert into outbox_event (id, aggregatetype, aggregateid, type, topic, source, tenant_id, directory_id, traceparent, bucket,"
-          + " batch_size, batch)"
-          + " select u.id, 'batch', u.key, 'dsync.outbox.batch', u.topic, $7, u.tenant, u.directory, $8, u.bucket, u.size, u.batch"
-          + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $9::int[], $10::text[]) with ordinality"
-          + " as u(id, key, topic, tenant, bucket, batch, size, directory, ord) order by u.ord";
+          + " batch_size, batch, batch_bytes)"
+          + " select u.id, 'batch', u.key, 'dsync.outbox.batch', u.topic, $7, u.tenant, u.directory, $8, u.bucket, u.size, u.batch, u.bytes"
+          + " from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bytea[], $9::int[], $10::text[], $11::int[])"
+          + " with ordinality as u(id, key, topic, tenant, bucket, batch, size, directory, bytes, ord) order by u.ord";
 
   /**
    * A long list as batch rows: its events grouped by bucket (PostgreSQL's hash, the one a plain
@@ -210,7 +210,7 @@ public class Outbox {
     List<UUID> ids = new ArrayList<>();
     // A batch row's key, topic, tenant and directory are its first event's (for a reader of the table).
     List<String> keys = new ArrayList<>(), topics = new ArrayList<>(), tenants = new ArrayList<>(), directories = new ArrayList<>();
-    List<Integer> buckets = new ArrayList<>(), sizes = new ArrayList<>();
+    List<Integer> buckets = new ArrayList<>(), sizes = new ArrayList<>(), bytes = new ArrayList<>();
     List<Buffer> batches = new ArrayList<>();
     // One writer for every row: its buffer grows to a row's size once, not for each row.
     OutboxBatch.Writer batch = new OutboxBatch.Writer();
@@ -234,12 +234,13 @@ public class Outbox {
         buckets.add(b + BATCH_BUCKETS);
         batches.add(Buffer.buffer(batch.compress()));
         sizes.add(batch.count());
+        bytes.add(batch.size());
       }
     }
     return Tuple.from(new Object[] {
         ids.toArray(UUID[]::new), keys.toArray(String[]::new), topics.toArray(String[]::new), tenants.toArray(String[]::new),
         buckets.toArray(Integer[]::new), batches.toArray(Buffer[]::new), config.source(), traceparent,
-        sizes.toArray(Integer[]::new), directories.toArray(String[]::new)});
+        sizes.toArray(Integer[]::new), directories.toArray(String[]::new), bytes.toArray(Integer[]::new)});
   }
 
   /**

@@ -38,8 +38,8 @@ public interface OutboxConfig {
   int batchSize();
 
   /**
-   * Most stored bytes one claim reads: plain rows' payloads and batch rows' compressed batches (the
-   * first row is taken whatever its size). With the event count alone, a claim of large events
+   * Most payload bytes one claim reads (uncompressed: a plain row's payload, a batch row's events;
+   * the first row is taken whatever its size). With the event count alone, a claim of large events
    * could hold hundreds of megabytes (500 events of up to {@link #maxPayloadBytes()} each).
    */
   @WithDefault("16777216")

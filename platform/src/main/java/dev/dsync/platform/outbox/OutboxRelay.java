@@ -57,8 +57,11 @@ public class OutboxRelay {
           + " from unnest($1::int[]) as b"
           + " where pg_try_advisory_xact_lock(hashtext(current_schema()), b)";
 
-  /** A row's stored bytes: a plain row's payload, or a batch row's compressed batch. */
-  private static final String STORED_BYTES = "coalesce(octet_length(batch), octet_length(payload), 0)";
+  /**
+   * The bytes of payload a row brings into the relay: a plain row's payload, a batch row's events
+   * before compression (the compressed size for a batch row written before V0_9).
+   */
+  private static final String PAYLOAD_BYTES = "coalesce(batch_bytes, octet_length(batch), octet_length(payload), 0)";
 
   /** The columns a claim returns: what a row's records are made of. */
   private static final String CLAIMED =
@@ -78,21 +81,21 @@ public class OutboxRelay {
   // again by id: a generic plan made while the outbox was nearly empty read that lookup through the
   // (bucket, seq) index, every unpublished row of it for each claim (60,450 rows over a 60,000-row
   // backlog, BacklogClaimTest).
-  // Rows are also taken only while their stored bytes (a plain row's payload, a batch row's
-  // compressed batch) fit $4, the first row again always: the event count alone let a claim of
-  // large events hold hundreds of megabytes. octet_length reads a stored value's size from its
-  // header, without reading the value.
+  // Rows are also taken only while their payload bytes fit $4, the first row again always: the
+  // event count alone let a claim of large events hold hundreds of megabytes. octet_length reads a
+  // stored value's size from its header, without fetching or decompressing the value. Each row
+  // also says how many rows were picked, so the relay knows whether the claim left any behind.
   static final String CLAIM =
       "with picked as (select p.*, o.pos from (select b, (b + $3::int) % "
           + Outbox.BUCKETS
           + " as pos from unnest($2::int[]) as b order by pos) o, lateral (select * from ("
-          + "   (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + STORED_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b"
+          + "   (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + PAYLOAD_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b"
           + "   order by seq limit $1)"
-          + "   union all (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + STORED_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b + "
+          + "   union all (select " + CLAIMED + ", coalesce(batch_size, 1) as n, " + PAYLOAD_BYTES + " as sz from outbox_event where published_at is null and bucket = o.b + "
           + Outbox.BATCH_BUCKETS
           + "   order by seq limit $1)) both_kinds order by seq limit $1) p limit $1)"
-          + " select " + CLAIMED + ", sz from (select *, sum(n) over taken - n as before, sum(sz) over taken - sz as bytes_before"
-          + " from picked window taken as (order by pos, seq)) w"
+          + " select " + CLAIMED + ", sz, picked_rows from (select *, sum(n) over taken - n as before, sum(sz) over taken - sz as bytes_before,"
+          + " count(*) over () as picked_rows from picked window taken as (order by pos, seq)) w"
           + " where before = 0 or (before + n <= $1 and bytes_before + sz <= $4) order by seq";
 
 
@@ -115,8 +118,6 @@ public class OutboxRelay {
   private final OutboxConfig config;
   private final int batchSize;
   private final long claimBytes;
-  /** Stored bytes a claim may stop short of {@link #claimBytes} by: the largest row it did not take. */
-  private final long largestRow;
   private final Pool pool;
   private final Vertx vertx;
   private final OutboxProducer producer;
@@ -168,8 +169,6 @@ public class OutboxRelay {
           config.batchSize(), batchSize, parallelism, MAX_IN_FLIGHT);
     }
     this.claimBytes = Math.max(1, config.claimBytes());
-    // A plain row holds one payload; a batch row is cut once past BATCH_MAX_BYTES, by one event.
-    this.largestRow = (long) config.maxPayloadBytes() + Outbox.BATCH_MAX_BYTES;
     this.slots = new Slot[parallelism];
     for (int i = 0; i < parallelism; i++) {
       slots[i] = new Slot(i);
@@ -311,7 +310,7 @@ public class OutboxRelay {
         .with(
             claim -> {
               taken.forEach(slot -> slot.draining.set(false));
-              boolean full = full(claim);
+              boolean full = claim.rowsLeft();
               if (taken.size() > 1 && full) {
                 taken.forEach(slot -> wake(only(slot)));
               } else {
@@ -333,22 +332,17 @@ public class OutboxRelay {
             });
   }
 
-  /** What one claim published: its events, and its rows' stored bytes. */
-  record Claimed(int events, long bytes) {
-    static final Claimed NONE = new Claimed(0, 0);
+  /** What one claim published: its events and payload bytes, and whether it left rows of its buckets behind. */
+  record Claimed(int events, long bytes, boolean rowsLeft) {
+    static final Claimed NONE = new Claimed(0, 0, false);
   }
 
   /**
-   * Whether rows may be left behind a claim: one cut before a batch row that did not fit is within
-   * a batch row of the batch size, and one cut by bytes within the largest row of the byte limit.
+   * Whether a claim may have left rows behind: it took fewer rows than it picked (cut by events or
+   * bytes), or it picked as many as it may (its buckets may hold more).
    */
-  private boolean full(Claimed claim) {
-    return full(claim, batchSize, claimBytes, largestRow);
-  }
-
-  static boolean full(Claimed claim, int batchSize, long claimBytes, long largestRow) {
-    return claim.events() > 0
-        && (claim.events() > batchSize - Outbox.BATCH_MAX_EVENTS || claim.bytes() > claimBytes - largestRow);
+  static boolean rowsLeft(int taken, long picked, int batchSize) {
+    return taken < picked || picked >= batchSize;
   }
 
   private boolean[] only(Slot slot) {
@@ -410,7 +404,8 @@ public class OutboxRelay {
                             bytes += row.getInteger("sz");
                             records.addAll(records(row));
                           }
-                          Claimed claim = new Claimed(records.size(), bytes);
+                          Claimed claim = new Claimed(records.size(), bytes,
+                              rowsLeft(claimed.size(), claimed.get(0).getLong("picked_rows"), batchSize));
                           return publish(records)
                               .invoke(() -> at[2] = System.nanoTime())
                               .invoke(() -> claims.increment())
@@ -420,7 +415,7 @@ public class OutboxRelay {
         .invoke(claim -> {
           if (claim.events() > 0 && Log.isDebugEnabled()) {
             long end = System.nanoTime();
-            Log.debugf("relayed %d (%d bytes stored): claim %d ms, publish %d ms, mark and commit %d ms", claim.events(), claim.bytes(),
+            Log.debugf("relayed %d (%d payload bytes): claim %d ms, publish %d ms, mark and commit %d ms", claim.events(), claim.bytes(),
                 (at[1] - at[0]) / 1_000_000,
                 (at[2] - at[1]) / 1_000_000, (end - at[2]) / 1_000_000);
           }

@@ -92,41 +92,53 @@ class BacklogClaimTest {
   }
 
   @Test
-  void a_claim_takes_rows_while_their_stored_bytes_fit_and_its_first_row_whatever_its_size() {
-    // Five plain rows of one key, 400,000 bytes of payload each, and a batch row of 300,000 stored
-    // bytes after them; in a transaction rolled back at the end.
+  void a_claim_takes_rows_while_their_payload_bytes_fit_and_its_first_row_whatever_its_size() {
+    // One key's rows: five plain rows of 400,000 bytes of payload, a batch row of 1,200,000 bytes of
+    // events stored compressed in 300,000, and a batch row written before batch_bytes existed (its
+    // stored size counts). In a transaction rolled back at the end, the key's buckets emptied first.
     String big = "x".repeat(400_000);
-    List<List<Integer>> taken = pool.withTransaction(conn -> conn.preparedQuery(
-                "insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, tenant_id, bucket)"
-                    + " select gen_random_uuid(), 'test', 'big-key', 'test', $1, 'dsync.test', 'test', 'bytes-test', 5"
-                    + " from generate_series(1, 5)")
-            .execute(Tuple.of(big))
-            .chain(() -> conn.query("insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source,"
-                    + " tenant_id, bucket, batch_size, batch) select gen_random_uuid(), 'test', 'big-key', 'test', 'null', 'dsync.test',"
-                    + " 'test', 'bytes-test', " + (Outbox.BATCH_BUCKETS + 5) + ", 20, decode(repeat('ab', 300000), 'hex')")
-                .execute())
-            .chain(() -> claimSizes(conn, 1_000_000))
-            .chain(byLimit -> claimSizes(conn, 100).map(first -> List.of(byLimit, first)))
-            .chain(two -> claimSizes(conn, 2_000_000).map(three -> List.of(two.get(0), two.get(1), three)))
-            .chain(three -> claimSizes(conn, CLAIM_BYTES).map(all -> List.of(three.get(0), three.get(1), three.get(2), all)))
+    String batchRow = "insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic, source, tenant_id,"
+        + " bucket, batch_size, batch, batch_bytes) select gen_random_uuid(), 'test', 'big-key', 'test', 'null', 'dsync.test', 'test',"
+        + " 'bytes-test', " + (Outbox.BATCH_BUCKETS + 5) + ", 20, decode(repeat('ab', 300000), 'hex'), ";
+    List<Claim> claims = pool.withTransaction(conn -> conn.query("delete from platform_test.outbox_event where bucket in (5, "
+                + (Outbox.BATCH_BUCKETS + 5) + ")").execute()
+            .chain(() -> conn.preparedQuery("insert into platform_test.outbox_event (id, aggregatetype, aggregateid, type, payload, topic,"
+                    + " source, tenant_id, bucket) select gen_random_uuid(), 'test', 'big-key', 'test', $1, 'dsync.test', 'test',"
+                    + " 'bytes-test', 5 from generate_series(1, 5)")
+                .execute(Tuple.of(big)))
+            .chain(() -> conn.query(batchRow + "1200000").execute())
+            .chain(() -> conn.query(batchRow + "null").execute())
+            .chain(() -> claim(conn, 1_000_000))
+            .chain(c1 -> claim(conn, 100).map(c2 -> List.of(c1, c2)))
+            .chain(l -> claim(conn, 2_000_000).map(c3 -> List.of(l.get(0), l.get(1), c3)))
+            .chain(l -> claim(conn, CLAIM_BYTES).map(c4 -> List.of(l.get(0), l.get(1), l.get(2), c4)))
             .chain(result -> conn.query("rollback").execute().replaceWith(result)))
         .await().indefinitely();
 
-    assertThat(taken.get(0)).as("800,000 bytes fit 1,000,000; a third row would not").containsExactly(400_000, 400_000);
-    assertThat(taken.get(1)).as("the first row is taken even past the limit").containsExactly(400_000);
-    assertThat(taken.get(2)).as("cut by bytes before the batch row's events").containsExactly(400_000, 400_000, 400_000, 400_000, 400_000);
-    assertThat(taken.get(3)).as("the batch row fits a large limit; it counts its stored bytes")
-        .containsExactly(400_000, 400_000, 400_000, 400_000, 400_000, 300_000);
+    assertThat(claims.get(0).sizes()).as("800,000 bytes fit 1,000,000; a third row would not").containsExactly(400_000, 400_000);
+    assertThat(claims.get(0).rowsLeft()).as("rows left behind: the relay claims again at once").isTrue();
+    assertThat(claims.get(1).sizes()).as("the first row is taken even past the limit").containsExactly(400_000);
+    assertThat(claims.get(2).sizes()).as("a batch row counts its events' bytes, not its compressed ones")
+        .containsExactly(400_000, 400_000, 400_000, 400_000, 400_000);
+    assertThat(claims.get(3).sizes()).as("everything fits a large limit")
+        .containsExactly(400_000, 400_000, 400_000, 400_000, 400_000, 1_200_000, 300_000);
+    assertThat(claims.get(3).rowsLeft()).as("nothing left: the relay waits for the next commit").isFalse();
   }
 
-  /** The stored bytes of the rows a claim over bucket 5 takes, in order, with at most {@code limit} bytes. */
-  private static Uni<List<Integer>> claimSizes(SqlConnection conn, long limit) {
+  private record Claim(List<Integer> sizes, boolean rowsLeft) {}
+
+  /** A claim over bucket 5 (plain and batch rows) of at most {@code limit} payload bytes and 500 events. */
+  private static Uni<Claim> claim(SqlConnection conn, long limit) {
     return conn.preparedQuery(OutboxRelay.CLAIM)
         .execute(Tuple.of(500, new Integer[] {5}, 0, limit))
         .map(rows -> {
           List<Integer> sizes = new ArrayList<>();
-          rows.forEach(r -> sizes.add(r.getInteger("sz")));
-          return sizes;
+          long[] picked = {0};
+          rows.forEach(r -> {
+            sizes.add(r.getInteger("sz"));
+            picked[0] = r.getLong("picked_rows");
+          });
+          return new Claim(sizes, OutboxRelay.rowsLeft(sizes.size(), picked[0], 500));
         });
   }
 

@@ -15,17 +15,4 @@ class RelayBatchSizeTest {
     assertThat(Outbox.BATCH_MAX_EVENTS).isLessThanOrEqualTo(OutboxRelay.MAX_IN_FLIGHT / 2 / Outbox.BUCKETS);
     assertThat(OutboxRelay.batchSize(0, 4)).isEqualTo(1);
   }
-
-  @Test
-  void a_claim_is_full_when_rows_may_be_left_behind_it_by_events_or_by_bytes() {
-    long largestRow = 1_000_000 + Outbox.BATCH_MAX_BYTES;
-    long limit = 16L * 1024 * 1024;
-    assertThat(OutboxRelay.full(new OutboxRelay.Claimed(0, 0), 1000, limit, largestRow)).isFalse();
-    assertThat(OutboxRelay.full(new OutboxRelay.Claimed(40, 30_000), 1000, limit, largestRow)).as("took all there was").isFalse();
-    assertThat(OutboxRelay.full(new OutboxRelay.Claimed(1000 - Outbox.BATCH_MAX_EVENTS + 1, 30_000), 1000, limit, largestRow))
-        .as("a batch row of up to 256 events may not have fit").isTrue();
-    assertThat(OutboxRelay.full(new OutboxRelay.Claimed(20, limit - largestRow + 1), 1000, limit, largestRow))
-        .as("the largest row may not have fit the bytes left").isTrue();
-    assertThat(OutboxRelay.full(new OutboxRelay.Claimed(20, limit - largestRow), 1000, limit, largestRow)).isFalse();
-  }
 }
