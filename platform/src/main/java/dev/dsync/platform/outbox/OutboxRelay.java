@@ -98,7 +98,6 @@ public class OutboxRelay {
           + " count(*) over () as picked_rows from picked window taken as (order by pos, seq)) w"
           + " where before = 0 or (before + n <= $1 and bytes_before + sz <= $4) order by seq";
 
-
   private static final String MARK =
       "update outbox_event set published_at = now() where id = any($1)";
 
@@ -416,8 +415,7 @@ public class OutboxRelay {
           if (claim.events() > 0 && Log.isDebugEnabled()) {
             long end = System.nanoTime();
             Log.debugf("relayed %d (%d payload bytes): claim %d ms, publish %d ms, mark and commit %d ms", claim.events(), claim.bytes(),
-                (at[1] - at[0]) / 1_000_000,
-                (at[2] - at[1]) / 1_000_000, (end - at[2]) / 1_000_000);
+                (at[1] - at[0]) / 1_000_000, (at[2] - at[1]) / 1_000_000, (end - at[2]) / 1_000_000);
           }
         });
   }
