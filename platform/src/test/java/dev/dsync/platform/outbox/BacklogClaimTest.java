@@ -9,6 +9,7 @@ import dev.dsync.platform.ManualRelayProfile;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -108,10 +109,9 @@ class BacklogClaimTest {
                 .execute(Tuple.of(big)))
             .chain(() -> conn.query(batchRow + "1200000").execute())
             .chain(() -> conn.query(batchRow + "null").execute())
-            .chain(() -> claim(conn, 1_000_000))
-            .chain(c1 -> claim(conn, 100).map(c2 -> List.of(c1, c2)))
-            .chain(l -> claim(conn, 2_000_000).map(c3 -> List.of(l.get(0), l.get(1), c3)))
-            .chain(l -> claim(conn, CLAIM_BYTES).map(c4 -> List.of(l.get(0), l.get(1), l.get(2), c4)))
+            .chain(() -> Multi.createFrom().items(1_000_000L, 100L, 2_000_000L, CLAIM_BYTES)
+                .onItem().transformToUniAndConcatenate(limit -> claim(conn, limit))
+                .collect().asList())
             .chain(result -> conn.query("rollback").execute().replaceWith(result)))
         .await().indefinitely();
 
