@@ -128,6 +128,7 @@ public class ApplyingJobs {
                 }
                 isolating[0]--;
                 long failed = cursor.firstRead();
+                int failedIndex = cursor.firstIndex();
                 if (failed != 0L && Reconciler.refusedByDatabase(failure)) {
                   // No source data is known to cause one: more likely a fault of the reconciler's own writes.
                   Log.errorf("sync job %s: PostgreSQL refused the write of staged change %d: %s", jobId, failed, failure.getMessage());
@@ -136,7 +137,9 @@ public class ApplyingJobs {
                 // change is gone, the failure goes to the caller's retry.
                 return failed == 0L
                     ? Uni.createFrom().failure(failure)
-                    : reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failStaged(tx, jobId, failed, String.valueOf(failure.getMessage())))
+                    : reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failStaged(tx, jobId, failed, failedIndex, String.valueOf(failure.getMessage())))
+                        // The change taken out may have been inside a batch row: the next page reads where that row stands.
+                        .invoke(cursor::rereadPartial)
                         .chain(removed -> removed ? Uni.createFrom().nullItem() : Uni.createFrom().failure(failure));
               })
               .call(last -> {

@@ -13,6 +13,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -74,17 +75,56 @@ public class SyncJobAdmin {
     return owned(tenantId, id).map(SyncJobAdmin::view);
   }
 
+  /**
+   * A page of the job's pending changes in order. A running or applying job's changes may sit in
+   * batch rows (a blocked job's never do): their changes carry the row's id, and a page that ends
+   * inside one continues from a cursor {@code <row>.<index>}.
+   */
   @WithSession
   public Uni<Page<PendingChange>> pending(String tenantId, String id, String cursor, int limit) {
     int size = limit(limit);
-    long after = parseCursor(cursor);
+    long[] at = parseChangeCursor(cursor);
+    long row = at[0];
+    int skip = (int) at[1];
+    String query = skip < 0 ? "jobId = ?1 and id > ?2 order by id" : "jobId = ?1 and id >= ?2 order by id";
     return owned(tenantId, id)
-        .chain(job -> StagedChange.<StagedChange>find("jobId = ?1 and id > ?2 order by id", id, after).range(0, size).list())
+        .chain(job -> StagedChange.<StagedChange>find(query, id, row).range(0, size).list())
         .map(rows -> {
-          boolean more = rows.size() > size;
-          var items = rows.stream().limit(size).map(s -> new PendingChange(s.id, s.eventId, s.type, s.resourceId, s.action)).toList();
-          return new Page<>(items, more ? String.valueOf(items.get(items.size() - 1).id()) : null);
+          List<PendingChange> items = new java.util.ArrayList<>();
+          for (StagedChange stored : rows) {
+            List<StagedChange> changes = StagedBatch.expand(stored);
+            // A batch row's first changes may be applied already (a job applying).
+            for (int i = Math.max(stored.applied, stored.id == row && skip > 0 ? skip : 0); i < changes.size(); i++) {
+              if (items.size() == size) {
+                String next = i == 0 ? String.valueOf(items.get(items.size() - 1).id()) : stored.id + "." + i;
+                return new Page<>(items, next);
+              }
+              StagedChange s = changes.get(i);
+              items.add(new PendingChange(s.id, s.eventId, s.type, s.resourceId, s.action));
+            }
+          }
+          return new Page<>(items, null);
         });
+  }
+
+  /** A changes cursor: {@code <row>} (after that row: index -1) or {@code <row>.<index>} (from that change of the row). */
+  private static long[] parseChangeCursor(String cursor) {
+    if (cursor == null) {
+      return new long[] {0L, -1L};
+    }
+    int dot = cursor.indexOf('.');
+    try {
+      if (dot < 0) {
+        return new long[] {Long.parseLong(cursor), -1L};
+      }
+      long index = Long.parseLong(cursor.substring(dot + 1));
+      if (index < 0 || index > Integer.MAX_VALUE) {
+        throw new NumberFormatException();
+      }
+      return new long[] {Long.parseLong(cursor.substring(0, dot)), index};
+    } catch (NumberFormatException e) {
+      throw ProblemException.badRequest("cursor is not one this API returned");
+    }
   }
 
   /**
@@ -160,16 +200,5 @@ public class SyncJobAdmin {
 
   private int limit(int requested) {
     return requested <= 0 ? 50 : Math.min(requested, config.maxPageSize());
-  }
-
-  private static long parseCursor(String cursor) {
-    if (cursor == null) {
-      return 0L;
-    }
-    try {
-      return Long.parseLong(cursor);
-    } catch (NumberFormatException e) {
-      throw ProblemException.badRequest("cursor is not one this API returned");
-    }
   }
 }

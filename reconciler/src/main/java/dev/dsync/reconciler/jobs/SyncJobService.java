@@ -60,14 +60,27 @@ public class SyncJobService {
     this.pool = pool;
   }
 
+  /**
+   * A page's rows: in order after the given id, while the changes they have left fit the page's size
+   * (the first row always). A batch row holds many changes, a single row one; {@code $4}, if not 0,
+   * is a batch row a page before this one ended inside, and {@code $5} how many of its changes that
+   * page took (it may not have committed yet: a read ahead), which then count instead of the row's
+   * stored {@code applied}.
+   */
   private static final String STAGED_PAGE =
-      "select id, event_id, type, resource_id, action, payload from staged_change where job_id = $1 and id > $2 order by id limit $3";
+      "select id, event_id, type, resource_id, action, payload, batch, skip from (select r.*,"
+          + " sum(coalesce(changes, 1) - skip) over (order by id) - (coalesce(changes, 1) - skip) as before from ("
+          + " select id, event_id, type, resource_id, action, payload, batch, changes, case when id = $4 then $5 else applied end as skip"
+          + " from staged_change where job_id = $1 and id > $2 order by id limit $3) r) t where before < $3 order by id";
 
-  /** A staged row as a page uses it: the row, and its change parsed (or why it could not be). */
-  private record Staged(StagedChange row, SourceChange change, RuntimeException unreadable) {}
+  /**
+   * A staged change as a page uses it: the change (a batch row's share its row's id), parsed (or
+   * why it could not be), its index in its row, and whether it is its row's last.
+   */
+  private record Staged(StagedChange row, SourceChange change, RuntimeException unreadable, int index, boolean lastInRow) {}
 
   /** The next page of an applying job, read and parsed while the page before it applies. */
-  private record Ahead(String jobId, long after, int size, Uni<List<Staged>> rows) {}
+  private record Ahead(String jobId, long after, long partialRow, int partialSkip, int size, Uni<List<Staged>> rows) {}
 
   private final java.util.concurrent.atomic.AtomicReference<Ahead> ahead = new java.util.concurrent.atomic.AtomicReference<>();
 
@@ -102,7 +115,7 @@ public class SyncJobService {
                     if (!JobStatus.RUNNING.name().equals(running.status)) {
                       return Uni.createFrom().item(false);
                     }
-                    stage(tx, running, c, resourceId, null);
+                    stage(tx, running, c, resourceId, null, true);
                     return Uni.createFrom().item(true);
                   });
             });
@@ -129,7 +142,7 @@ public class SyncJobService {
                         : pushHold(tx, "held while job " + blocked.id + " is blocked");
                 return applier
                     .classify(tx, c)
-                    .chain(action -> hold.invoke(job -> stage(tx, job, c, resourceId, action)))
+                    .chain(action -> hold.invoke(job -> stage(tx, job, c, resourceId, action, false)))
                     .replaceWith(true);
               }
               if (!tx.rules.rules().thresholds().enabled()) {
@@ -151,7 +164,7 @@ public class SyncJobService {
                                   return pushHold(tx, reason)
                                       .invoke(job -> {
                                         audit(tx, SYSTEM, "sync_job.blocked", job.id, Map.of("reasons", List.of(reason)));
-                                        stage(tx, job, c, resourceId, action);
+                                        stage(tx, job, c, resourceId, action, false);
                                       })
                                       .replaceWith(true);
                                 });
@@ -231,7 +244,7 @@ public class SyncJobService {
 
   /** An initial load's plan: its staged changes counted by kind, no classification. */
   private static Uni<Map<String, Object>> stagedCounts(DirectoryTx tx, String jobId) {
-    return tx.store.query("select type, count(*) from staged_change where job_id = $1 group by type order by type", jobId)
+    return tx.store.query("select type, sum(coalesce(changes, 1) - applied)::bigint from staged_change where job_id = $1 group by type order by type", jobId)
         .map(rows -> {
           Map<String, Long> staged = new LinkedHashMap<>();
           rows.forEach(r -> staged.put(r.getString(0), r.getLong(1)));
@@ -271,7 +284,8 @@ public class SyncJobService {
       job.reason = String.join("; ", reasons);
       Log.warnf("sync job %s of directory %s blocked: %s", job.id, tx.directoryId, job.reason);
       audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
-      return recordPlannedActions(tx, job.id);
+      String blocked = job.id;
+      return unbatch(tx, blocked).chain(() -> recordPlannedActions(tx, blocked));
     }
     return startApplying(tx, job, null);
   }
@@ -302,6 +316,8 @@ public class SyncJobService {
     // Nothing of an earlier, failed page may count as committed, whatever this one finds (the
     // caller clears firstRead before the transaction, which may fail before this runs).
     cursor.through = cursor.committed;
+    cursor.throughRow = cursor.partialRow;
+    cursor.throughSkip = cursor.partialSkip;
     return tx.store.freshJob(jobId).chain(job -> {
       if (job == null || !JobStatus.APPLYING.name().equals(job.status)) {
         return Uni.createFrom().item(true);
@@ -309,17 +325,26 @@ public class SyncJobService {
       Counters counters = new Counters();
       tx.counters = counters;
       long from = cursor.committed;
-      long[] after = {from};
-      return page(tx, jobId, after, size, first -> cursor.firstRead = first, (staged, change) -> {
+      long[] after = {from, cursor.partialRow, cursor.partialSkip};
+      return page(tx, jobId, after, size, first -> {
+            cursor.firstRead = first.row().id;
+            cursor.firstIndex = first.index();
+          }, (staged, change) -> {
             Uni<Outcome> outcome =
                 change == null ? applier.applyUnseen(tx, staged.type, staged.resourceId) : applier.apply(tx, change);
             return outcome.invoke(counters::add).replaceWithVoid();
           }, true, false)
           .call(() -> {
             cursor.through = after[0];
-            return after[0] == from
+            cursor.throughRow = after[1];
+            cursor.throughSkip = (int) after[2];
+            Uni<?> applied = after[0] == from
                 ? Uni.createFrom().voidItem()
                 : tx.store.query("delete from staged_change where job_id = $1 and id > $2 and id <= $3", jobId, from, after[0]);
+            // A page that ended inside a batch row: the row keeps the changes after it.
+            return after[1] == 0L
+                ? applied
+                : applied.chain(() -> tx.store.query("update staged_change set applied = $2 where id = $1", after[1], (int) after[2]));
           })
           .chain(more -> {
             if (more) {
@@ -365,6 +390,53 @@ public class SyncJobService {
   }
 
   /**
+   * Rewrites a blocked job's staged rows a change per row, in order, if any is a batch row: each
+   * change then has its own planned action for the API's list. The new rows come after every row
+   * the job had; the old ones are deleted in the same transaction. A blocked job is rare and decided
+   * by an administrator: this extra pass is not on the path of a job within thresholds.
+   */
+  public Uni<Void> unbatch(DirectoryTx tx, String jobId) {
+    return tx.store.query("select max(id), bool_or(batch is not null) from staged_change where job_id = $1", jobId)
+        .chain(found -> {
+          var r = found.iterator().next();
+          if (!Boolean.TRUE.equals(r.getBoolean(1))) {
+            return Uni.createFrom().voidItem();
+          }
+          long last = r.getLong(0);
+          long[] after = {0L};
+          return Multi.createBy().repeating()
+              .uni(() -> tx.store.query(UNBATCH_ROWS, jobId, after[0], last).chain(rows -> {
+                int n = 0;
+                for (var row : rows) {
+                  StagedChange stored = new StagedChange();
+                  stored.id = row.getLong(0);
+                  stored.jobId = jobId;
+                  stored.eventId = row.getUUID(1);
+                  stored.type = row.getString(2);
+                  stored.resourceId = row.getString(3);
+                  stored.action = row.getString(4);
+                  stored.payload = row.getString(5);
+                  var batch = row.getBuffer(6);
+                  stored.batch = batch == null ? null : batch.getBytes();
+                  List<StagedChange> inRow = StagedBatch.expand(stored);
+                  inRow.subList(row.getInteger(7), inRow.size()).forEach(tx.store::stage); // single rows: batchable is false
+                  after[0] = stored.id;
+                  n++;
+                }
+                return tx.store.flush().replaceWith(n);
+              }))
+              .until(n -> n == 0)
+              .collect().last()
+              .chain(() -> tx.store.query("delete from staged_change where job_id = $1 and id <= $2", jobId, last))
+              .invoke(() -> Log.infof("sync job %s: staged batch rows rewritten a change per row", jobId))
+              .replaceWithVoid();
+        });
+  }
+
+  private static final String UNBATCH_ROWS =
+      "select id, event_id, type, resource_id, action, payload, batch, applied from staged_change where job_id = $1 and id > $2 and id <= $3 order by id limit 20";
+
+  /**
    * Stores each pending change's planned action, for the API's list of a blocked job's changes. A
    * second pass only for a blocked job: a job within thresholds is applied and its rows deleted, so
    * writing actions for it would be a wasted update per change.
@@ -380,7 +452,9 @@ public class SyncJobService {
         "insert into staged_change (job_id, event_id, type, resource_id, action, payload)"
             + " select $1, gen_random_uuid(), $2, l.resource_id, 'DELETED', '{}' from source_link l"
             + " where l.directory_id = $3 and l.kind = $4 and l.in_scope and not exists (select 1 from staged_change s"
-            + " where s.job_id = $1 and s.resource_id = l.resource_id and s.type in ($5, $6))";
+            + " where s.job_id = $1 and s.resource_id = l.resource_id and s.type in ($5, $6))"
+            + " and not exists (select 1 from staged_change s cross join unnest(s.resource_ids) as listed(resource_id)"
+            + " where s.job_id = $1 and s.type in ($5, $6) and listed.resource_id = l.resource_id)";
     return tx.store.query(sql, jobId, ChangeApplier.UNSEEN_USER, tx.directoryId, SourceLink.USER,
             EventType.SOURCE_USER_UPSERTED.type(), EventType.SOURCE_USER_DELETED.type())
         .chain(() -> tx.store.query(sql, jobId, ChangeApplier.UNSEEN_GROUP, tx.directoryId, SourceLink.GROUP,
@@ -396,21 +470,25 @@ public class SyncJobService {
   private Uni<Void> forEachStaged(DirectoryTx tx, String jobId, java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean recordActions) {
     // Pages are repeated subscriptions, not nested ones: a nested chain would keep every finished
     // page's rows reachable until the last page (a 20,000-change job ran out of a 384 MiB heap).
-    long[] after = {0L};
+    long[] after = {0L, 0L, 0L};
     return Multi.createBy().repeating().uni(() -> page(tx, jobId, after, config.applyPageSize(), first -> {}, visit, false, recordActions)).until(more -> !more)
         .collect().last().replaceWithVoid();
   }
 
   /** One page after {@code after[0]} (advanced); answers whether a further page may follow. */
   private Uni<Boolean> page(
-      DirectoryTx tx, String jobId, long[] after, int size, java.util.function.LongConsumer firstRead,
+      DirectoryTx tx, String jobId, long[] after, int size, java.util.function.Consumer<Staged> firstRead,
       java.util.function.BiFunction<StagedChange, SourceChange, Uni<Void>> visit, boolean applying, boolean recordActions) {
     Ahead next = ahead.getAndSet(null);
     long from = after[0];
+    long partialRow = after[1];
+    int partialSkip = (int) after[2];
     java.util.function.Supplier<Uni<List<Staged>>> readHere =
-        () -> tx.store.query(STAGED_PAGE, jobId, from, size).map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId, config.pageWeight()));
+        () -> tx.store.query(STAGED_PAGE, jobId, from, size, partialRow, partialSkip)
+            .map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId, config.pageWeight()));
     Uni<List<Staged>> read;
-    if (!(applying && next != null && next.jobId().equals(jobId) && next.after() == from && next.size() == size)) {
+    if (!(applying && next != null && next.jobId().equals(jobId) && next.after() == from && next.partialRow() == partialRow
+        && next.partialSkip() == partialSkip && next.size() == size)) {
       read = readHere.get();
     } else {
       // Back on this page's context (the rows may have been parsed on a worker thread); a read
@@ -430,11 +508,15 @@ public class SyncJobService {
               }
               List<StagedChange> rows = new java.util.ArrayList<>(stagedRows.size());
               stagedRows.forEach(r -> rows.add(r.row()));
-              firstRead.accept(rows.get(0).id);
+              firstRead.accept(stagedRows.get(0));
               // Each staged change is parsed once per page (null: a deletion of something a complete sync did not list).
               // The page ends early before a change that would take it past the weight limit; the
               // rows after that are read again by the next page.
-              boolean full = rows.size() == size;
+              // The last row read may hold more changes than the page takes.
+              boolean full = rows.size() >= size;
+              if (rows.size() > size) {
+                rows.subList(size, rows.size()).clear();
+              }
               List<SourceChange> parsed = new java.util.ArrayList<>();
               List<SourceChange> changes = new java.util.ArrayList<>();
               List<String> unseen = new java.util.ArrayList<>();
@@ -464,9 +546,24 @@ public class SyncJobService {
                   unseen.add(SourceLink.key(tx.directoryId, kind, s.resourceId));
                 }
               }
-              after[0] = rows.get(rows.size() - 1).id;
+              // Where the next page starts: after the last row taken whole, and inside the row the
+              // page ended in, if it ended inside one.
+              Staged last = stagedRows.get(rows.size() - 1);
+              if (last.lastInRow()) {
+                after[0] = last.row().id;
+                after[1] = 0L;
+                after[2] = 0L;
+              } else {
+                int firstOfLast = rows.size() - 1;
+                while (firstOfLast > 0 && rows.get(firstOfLast - 1).id.equals(last.row().id)) {
+                  firstOfLast--;
+                }
+                after[0] = firstOfLast == 0 ? from : rows.get(firstOfLast - 1).id;
+                after[1] = last.row().id;
+                after[2] = last.index() + 1L;
+              }
               if (applying && full) {
-                readAhead(jobId, after[0], size, tx.tenantId, tx.directoryId);
+                readAhead(jobId, after[0], after[1], (int) after[2], size, tx.tenantId, tx.directoryId);
               }
               List<List<Integer>> parts = parts(parsed);
               List<Uni<Void>> written = new java.util.ArrayList<>();
@@ -512,26 +609,33 @@ public class SyncJobService {
     List<Staged> rows = new java.util.ArrayList<>();
     long weight = 0;
     for (var r : rowSet) {
-      StagedChange s = new StagedChange();
-      s.id = r.getLong(0);
-      s.jobId = jobId;
-      s.eventId = r.getUUID(1);
-      s.type = r.getString(2);
-      s.resourceId = r.getString(3);
-      s.action = r.getString(4);
-      s.payload = r.getString(5);
-      if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
-        weight++;
-        rows.add(new Staged(s, null, null));
-        continue;
-      }
-      try {
-        SourceChange change = SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload);
-        weight += change.weight();
-        rows.add(new Staged(s, change, null));
-      } catch (RuntimeException unreadable) {
-        rows.add(new Staged(s, null, unreadable));
-        weight = Long.MAX_VALUE / 2; // the page stops at it
+      StagedChange row = new StagedChange();
+      row.id = r.getLong(0);
+      row.jobId = jobId;
+      row.eventId = r.getUUID(1);
+      row.type = r.getString(2);
+      row.resourceId = r.getString(3);
+      row.action = r.getString(4);
+      row.payload = r.getString(5);
+      var batch = r.getBuffer(6);
+      row.batch = batch == null ? null : batch.getBytes();
+      List<StagedChange> inRow = StagedBatch.expand(row);
+      for (int index = r.getInteger(7); index < inRow.size(); index++) {
+        StagedChange s = inRow.get(index);
+        boolean lastInRow = index == inRow.size() - 1;
+        if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
+          weight++;
+          rows.add(new Staged(s, null, null, index, lastInRow));
+          continue;
+        }
+        try {
+          SourceChange change = SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload);
+          weight += change.weight();
+          rows.add(new Staged(s, change, null, index, lastInRow));
+        } catch (RuntimeException unreadable) {
+          rows.add(new Staged(s, null, unreadable, index, lastInRow));
+          weight = Long.MAX_VALUE / 2; // the page stops at it
+        }
       }
     }
     return rows;
@@ -543,13 +647,13 @@ public class SyncJobService {
    * until their own page takes them. The page that finds it waiting for its job, position and size
    * takes it; any other (a page retried change by change, another job) reads its own.
    */
-  private void readAhead(String jobId, long after, int size, String tenantId, String directoryId) {
-    Uni<List<Staged>> rows = pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size))
+  private void readAhead(String jobId, long after, long partialRow, int partialSkip, int size, String tenantId, String directoryId) {
+    Uni<List<Staged>> rows = pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, partialSkip))
         .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
         .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId, config.pageWeight()))
         .memoize().indefinitely();
     rows.subscribe().with(ok -> {}, failure -> Log.debugf("reading sync job %s's next page ahead failed (it is read in its page): %s", jobId, failure));
-    ahead.set(new Ahead(jobId, after, size, rows));
+    ahead.set(new Ahead(jobId, after, partialRow, partialSkip, size, rows));
   }
 
   /** Changes a part holds at most, and the weight after which it ends. */
@@ -608,26 +712,44 @@ public class SyncJobService {
   }
 
   /**
-   * Takes staged change {@code stagedId} of the job out as one that can never apply: kept in
-   * failed_event, like a pushed change that cannot apply, and counted failed, so the rest of the job
-   * (and the directory) goes on instead of retrying it forever. False if the row is gone already
-   * (another applier of the job got to it).
+   * Takes staged change {@code index} of row {@code stagedId} of the job out as one that can never
+   * apply: kept in failed_event, like a pushed change that cannot apply, and counted failed, so the
+   * rest of the job (and the directory) goes on instead of retrying it forever. False if the change
+   * is gone already (another applier of the job got to it).
    */
-  public Uni<Boolean> failStaged(DirectoryTx tx, String jobId, long stagedId, String reason) {
+  public Uni<Boolean> failStaged(DirectoryTx tx, String jobId, long stagedId, int index, String reason) {
     return tx.store
-        .query("delete from staged_change where job_id = $1 and id = $2 returning event_id, type, resource_id, payload", jobId, stagedId)
+        .query("select id, event_id, type, resource_id, payload, batch, applied from staged_change where job_id = $1 and id = $2", jobId, stagedId)
         .chain(rows -> {
           if (!rows.iterator().hasNext()) {
             return Uni.createFrom().item(false);
           }
           var r = rows.iterator().next();
-          String why = r.getString(1).startsWith("dsync.reconciler.unseen.") ? reason + " (resource " + r.getString(2) + ")" : reason;
-          Log.warnf("sync job %s: staged change %s (%s) cannot be applied: %s", jobId, r.getUUID(0), r.getString(1), why);
-          Counters failed = new Counters();
-          failed.add(Outcome.FAILED);
-          return tx.store
-              .query(Reconciler.INSERT_FAILED_EVENT, r.getUUID(0), tx.tenantId, tx.directoryId, r.getString(1), why, r.getString(3))
-              .chain(() -> addCounters(tx, jobId, failed))
+          StagedChange row = new StagedChange();
+          row.id = r.getLong(0);
+          row.jobId = jobId;
+          row.eventId = r.getUUID(1);
+          row.type = r.getString(2);
+          row.resourceId = r.getString(3);
+          row.payload = r.getString(4);
+          var batch = r.getBuffer(5);
+          row.batch = batch == null ? null : batch.getBytes();
+          List<StagedChange> inRow = StagedBatch.expand(row);
+          if (r.getInteger(6) != index || index >= inRow.size()) {
+            return Uni.createFrom().item(false);
+          }
+          StagedChange failed = inRow.get(index);
+          Uni<?> taken = index == inRow.size() - 1
+              ? tx.store.query("delete from staged_change where id = $1", stagedId)
+              : tx.store.query("update staged_change set applied = $2 where id = $1", stagedId, index + 1);
+          String why = failed.type.startsWith("dsync.reconciler.unseen.") ? reason + " (resource " + failed.resourceId + ")" : reason;
+          Log.warnf("sync job %s: staged change %s (%s) cannot be applied: %s", jobId, failed.eventId, failed.type, why);
+          Counters counters = new Counters();
+          counters.add(Outcome.FAILED);
+          return taken
+              .chain(() -> tx.store.query(
+                  Reconciler.INSERT_FAILED_EVENT, failed.eventId, tx.tenantId, tx.directoryId, failed.type, why, failed.payload))
+              .chain(() -> addCounters(tx, jobId, counters))
               .replaceWith(true);
         });
   }
@@ -691,8 +813,9 @@ public class SyncJobService {
         .map(rows -> rows.iterator().next().getLong(0));
   }
 
-  private static void stage(DirectoryTx tx, SyncJob job, SourceChange c, String resourceId, ThresholdAction action) {
+  private static void stage(DirectoryTx tx, SyncJob job, SourceChange c, String resourceId, ThresholdAction action, boolean batchable) {
     StagedChange s = new StagedChange();
+    s.batchable = batchable;
     s.jobId = job.id;
     s.eventId = c.eventId();
     s.type = c.type().type();

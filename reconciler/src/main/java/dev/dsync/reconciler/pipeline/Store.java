@@ -4,6 +4,7 @@ import dev.dsync.reconciler.identities.GroupEntity;
 import dev.dsync.reconciler.identities.Membership;
 import dev.dsync.reconciler.identities.SourceLink;
 import dev.dsync.reconciler.identities.UserEntity;
+import dev.dsync.reconciler.jobs.StagedBatch;
 import dev.dsync.reconciler.jobs.StagedChange;
 import dev.dsync.reconciler.jobs.SyncJob;
 import dev.dsync.reconciler.matching.MatchKey;
@@ -754,7 +755,7 @@ public final class Store {
       writes.add(writeJobs());
     }
     if (!staged.isEmpty()) {
-      writes.add(writeStaged());
+      writeStaged(writes);
     }
     if (writes.isEmpty()) {
       return Uni.createFrom().voidItem();
@@ -966,9 +967,39 @@ public final class Store {
           id, tenant, dir, conn_, mode, kind, status, counters, planned, reason, started, completed, decided, decidedBy, plannedAt, applied, received}));
   }
 
-  private Uni<?> writeStaged() {
+  private void writeStaged(List<Uni<?>> writes) {
     List<StagedChange> rows = List.copyOf(staged);
     staged.clear();
+    // Runs of one job's batchable changes of one type become batch rows; the rest single rows.
+    // Statements go in the order of the changes, so row ids follow the order they arrived in.
+    int from = 0;
+    while (from < rows.size()) {
+      StagedChange first = rows.get(from);
+      int to = from + 1;
+      while (to < rows.size() && sameRun(first, rows.get(to))) {
+        to++;
+      }
+      List<StagedChange> run = rows.subList(from, to);
+      writes.add(first.batchable ? writeStagedBatch(run) : writeStagedSingles(run));
+      from = to;
+    }
+  }
+
+  private static boolean sameRun(StagedChange a, StagedChange b) {
+    return a.batchable == b.batchable && (!a.batchable || (a.jobId.equals(b.jobId) && a.type.equals(b.type)));
+  }
+
+  private Uni<?> writeStagedBatch(List<StagedChange> run) {
+    String[] resourceIds = new String[run.size()];
+    for (int i = 0; i < resourceIds.length; i++) {
+      resourceIds[i] = run.get(i).resourceId;
+    }
+    StagedChange first = run.get(0);
+    return conn.preparedQuery("insert into staged_change (job_id, type, changes, resource_ids, batch) values ($1, $2, $3, $4, $5)")
+        .execute(Tuple.of(first.jobId, first.type, run.size(), resourceIds, io.vertx.core.buffer.Buffer.buffer(StagedBatch.write(run))));
+  }
+
+  private Uni<?> writeStagedSingles(List<StagedChange> rows) {
     int n = rows.size();
     String[] job = new String[n], type = new String[n], res = new String[n], action = new String[n], payload = new String[n];
     UUID[] event = new UUID[n];

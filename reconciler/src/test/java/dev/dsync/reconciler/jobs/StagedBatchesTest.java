@@ -1,0 +1,209 @@
+package dev.dsync.reconciler.jobs;
+
+import static dev.dsync.reconciler.SyncJobs.job;
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.dsync.devstack.DevstackTestResource;
+import dev.dsync.events.EventType;
+import dev.dsync.events.source.SyncMode;
+import dev.dsync.events.source.UserUpserted;
+import dev.dsync.reconciler.IdentityProbe;
+import dev.dsync.reconciler.Source;
+import dev.dsync.reconciler.Tokens;
+import dev.dsync.reconciler.pipeline.SourceChangesConsumer;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.path.json.JsonPath;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A job's changes that one transaction stages are stored in one batch row; pages keep their limits
+ * (test page size 4) whatever the rows hold. The consumer is stopped while a job is published, so
+ * that it takes the job's changes in one batch.
+ */
+@QuarkusTest
+@QuarkusTestResource(DevstackTestResource.class)
+class StagedBatchesTest {
+
+  @Inject HaltingJobPageCheckpoint halt;
+  @Inject SourceChangesConsumer consumer;
+  @Inject io.vertx.mutiny.sqlclient.Pool pool;
+
+  @Test
+  void a_batch_row_is_listed_change_by_change_applied_in_pages_of_four_and_resumed_inside_it_after_a_crash() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      consumer.stop();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 10; i++) {
+        src.upsertUser(Source.user("b" + i, "b" + i + "@x.test", "B", "" + i, "b" + i + "@x.test", true, null), job);
+      }
+      consumer.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 10);
+      assertThat(rows(job)).singleElement().satisfies(r -> {
+        assertThat(r.getInteger(1)).isEqualTo(10);
+        assertThat(r.getBoolean(2)).as("a batch row").isTrue();
+        assertThat(r.getInteger(3)).isZero();
+      });
+
+      // The running job's pending changes, three at a time: the pages end inside the row.
+      List<String> cursors = new ArrayList<>();
+      assertThat(pending(token, job, 3, cursors)).containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "b" + i).toList());
+      assertThat(cursors).hasSize(3).allSatisfy(c -> assertThat(c).matches("\\d+\\.\\d+"));
+
+      int halts = halt.halts();
+      halt.arm();
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      // The first page (4 of the row's 10 changes) committed, then the process "died".
+      await().atMost(Duration.ofSeconds(30)).until(() -> halt.halts() == halts + 1 && !consumer.running());
+      assertThat(job(token, job).getLong("counters.created")).isEqualTo(4);
+      assertThat(rows(job)).singleElement().satisfies(r -> assertThat(r.getInteger(3)).as("applied").isEqualTo(4));
+      assertThat(pending(token, job, 4, new ArrayList<>())).containsExactly("b4", "b5", "b6", "b7", "b8", "b9");
+
+      consumer.start();
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      assertThat(job(token, job).getLong("counters.created")).isEqualTo(10);
+      assertThat(halt.pages(job)).as("pages of 4, 4 and 2").isEqualTo(3);
+      assertThat(rows(job)).isEmpty();
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 10);
+      var events = probe.events(src.directory);
+      assertThat(events).hasSize(10);
+      assertThat(events.stream().map(e -> e.data().path("user").path("userName").asText()).toList())
+          .containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "b" + i + "@x.test").toList());
+      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
+          .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList());
+    } finally {
+      consumer.start();
+    }
+  }
+
+  @Test
+  void a_change_inside_a_batch_row_that_cannot_apply_is_taken_out_alone() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      consumer.stop();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      UUID bad = null;
+      for (int i = 0; i < 6; i++) {
+        if (i == 2) {
+          // Parses, but has no resource: applying it fails (the third change of the row).
+          bad = src.send(EventType.SOURCE_USER_UPSERTED, new UserUpserted("nores", null, 1, Instant.now(), null, List.of(), null, job));
+        }
+        src.upsertUser(Source.user("f" + i, "f" + i + "@x.test", "F", "" + i, "f" + i + "@x.test", true, null), job);
+      }
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      consumer.start();
+
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      JsonPath done = job(token, job);
+      assertThat(done.getLong("counters.created")).isEqualTo(6);
+      assertThat(done.getLong("counters.failed")).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 6);
+      assertThat(probe.events(src.directory).stream().map(e -> e.data().path("user").path("userName").asText()).toList())
+          .containsExactlyElementsOf(IntStream.range(0, 6).mapToObj(i -> "f" + i + "@x.test").toList());
+      List<String> failed = pool.preparedQuery("select event_id::text from failed_event where directory_id = $1")
+          .execute(Tuple.of(src.directory)).await().atMost(Duration.ofSeconds(5)).stream().map(r -> r.getString(0)).toList();
+      assertThat(failed).containsExactly(String.valueOf(bad));
+    } finally {
+      consumer.start();
+    }
+  }
+
+  @Test
+  void a_complete_listing_in_batch_rows_is_blocked_over_the_threshold_and_its_changes_are_listed_and_resumed_one_by_one() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      given().auth().oauth2(token).contentType(ContentType.JSON)
+          .body("{\"thresholds\":{\"deleted\":{\"rows\":3,\"percent\":0}}}")
+          .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
+      String first = UUID.randomUUID().toString();
+      src.jobStarted(first, SyncMode.COMPLETE);
+      for (int i = 0; i < 10; i++) {
+        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), first);
+      }
+      src.jobCompleted(first, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, first).getString("status")));
+
+      // The next listing names 4 of the 10 (u0, u2, u4, u6): the other 6 are deletions, 3 allowed.
+      String job = UUID.randomUUID().toString();
+      consumer.stop();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 8; i += 2) {
+        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), job);
+      }
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      consumer.start();
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "BLOCKED".equals(job(token, job).getString("status")));
+      assertThat(job(token, job).getLong("planned.deleted")).isEqualTo(6);
+      // Rewritten a change per row, in order: the listed four, then the six not listed.
+      assertThat(rows(job)).hasSize(10).allSatisfy(r -> assertThat(r.getBoolean(2)).as("a batch row").isFalse());
+      List<String> resources = new ArrayList<>();
+      List<String> actions = new ArrayList<>();
+      String cursor = null;
+      do {
+        var req = given().auth().oauth2(token).queryParam("limit", 3);
+        JsonPath page = (cursor == null ? req : req.queryParam("cursor", cursor)).get("/api/v1/sync-jobs/" + job + "/changes")
+            .then().statusCode(200).extract().jsonPath();
+        resources.addAll(page.getList("items.resourceId"));
+        actions.addAll(page.getList("items.action"));
+        cursor = page.getString("nextCursor");
+      } while (cursor != null);
+      assertThat(resources.subList(0, 4)).containsExactly("u0", "u2", "u4", "u6");
+      assertThat(resources.subList(4, 10)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u8", "u9");
+      // An unchanged listing plans no action.
+      assertThat(actions).containsExactly(null, null, null, null, "DELETED", "DELETED", "DELETED", "DELETED", "DELETED", "DELETED");
+
+      given().auth().oauth2(token).post("/api/v1/sync-jobs/" + job + "/resume").then().statusCode(200);
+      JsonPath resumed = job(token, job);
+      assertThat(resumed.getString("status")).isEqualTo("COMPLETED");
+      assertThat(resumed.getLong("counters.deleted")).isEqualTo(6);
+      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(4);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 16);
+      assertThat(probe.events(src.directory)).hasSize(16);
+    } finally {
+      consumer.start();
+    }
+  }
+
+  /** The job's staged rows: id, changes, whether a batch row, applied. */
+  private List<Row> rows(String job) {
+    List<Row> out = new ArrayList<>();
+    pool.preparedQuery("select id, coalesce(changes, 1), batch is not null, applied from staged_change where job_id = $1 order by id")
+        .execute(Tuple.of(job)).await().atMost(Duration.ofSeconds(5)).forEach(out::add);
+    return out;
+  }
+
+  /** The job's pending changes' resource ids, read {@code limit} at a time; the cursors returned go to {@code cursors}. */
+  private static List<String> pending(String token, String job, int limit, List<String> cursors) {
+    List<String> resources = new ArrayList<>();
+    String cursor = null;
+    do {
+      var req = given().auth().oauth2(token).queryParam("limit", limit);
+      JsonPath page = (cursor == null ? req : req.queryParam("cursor", cursor)).get("/api/v1/sync-jobs/" + job + "/changes")
+          .then().statusCode(200).extract().jsonPath();
+      resources.addAll(page.getList("items.resourceId"));
+      cursor = page.getString("nextCursor");
+      if (cursor != null) {
+        cursors.add(cursor);
+      }
+    } while (cursor != null);
+    return resources;
+  }
+}
