@@ -447,17 +447,24 @@ public class SyncJobService {
         .replaceWithVoid(), true);
   }
 
+  /**
+   * Stages a deletion of each in-scope resource of a kind that a complete job did not list ($1 job,
+   * $2 the deletion's type, $3 directory, $4 kind, $5 and $6 the types that list one). A batch
+   * row's resource ids are an array: the check joins all of the job's listed ids once (an anti
+   * join), never a scan of them per resource of the directory.
+   */
+  static final String STAGE_UNSEEN =
+      "insert into staged_change (job_id, event_id, type, resource_id, action, payload)"
+          + " select $1, gen_random_uuid(), $2, l.resource_id, 'DELETED', '{}' from source_link l"
+          + " where l.directory_id = $3 and l.kind = $4 and l.in_scope and not exists (select 1 from staged_change s"
+          + " where s.job_id = $1 and s.resource_id = l.resource_id and s.type in ($5, $6))"
+          + " and not exists (select 1 from staged_change s cross join unnest(s.resource_ids) as listed(resource_id)"
+          + " where s.job_id = $1 and s.type in ($5, $6) and listed.resource_id = l.resource_id)";
+
   private Uni<Void> stageUnseen(DirectoryTx tx, String jobId) {
-    String sql =
-        "insert into staged_change (job_id, event_id, type, resource_id, action, payload)"
-            + " select $1, gen_random_uuid(), $2, l.resource_id, 'DELETED', '{}' from source_link l"
-            + " where l.directory_id = $3 and l.kind = $4 and l.in_scope and not exists (select 1 from staged_change s"
-            + " where s.job_id = $1 and s.resource_id = l.resource_id and s.type in ($5, $6))"
-            + " and not exists (select 1 from staged_change s cross join unnest(s.resource_ids) as listed(resource_id)"
-            + " where s.job_id = $1 and s.type in ($5, $6) and listed.resource_id = l.resource_id)";
-    return tx.store.query(sql, jobId, ChangeApplier.UNSEEN_USER, tx.directoryId, SourceLink.USER,
+    return tx.store.query(STAGE_UNSEEN, jobId, ChangeApplier.UNSEEN_USER, tx.directoryId, SourceLink.USER,
             EventType.SOURCE_USER_UPSERTED.type(), EventType.SOURCE_USER_DELETED.type())
-        .chain(() -> tx.store.query(sql, jobId, ChangeApplier.UNSEEN_GROUP, tx.directoryId, SourceLink.GROUP,
+        .chain(() -> tx.store.query(STAGE_UNSEEN, jobId, ChangeApplier.UNSEEN_GROUP, tx.directoryId, SourceLink.GROUP,
             EventType.SOURCE_GROUP_UPSERTED.type(), EventType.SOURCE_GROUP_DELETED.type()))
         .replaceWithVoid();
   }

@@ -182,6 +182,18 @@ class StagedBatchesTest {
     }
   }
 
+  @Test
+  void the_not_listed_check_of_a_complete_sync_joins_the_listed_ids_once_instead_of_scanning_them_per_resource() {
+    // Run once per complete sync over every in-scope resource of the directory: as a subplan per
+    // resource it would unnest all of the job's batch rows for each (quadratic in the directory).
+    String plan = pool.preparedQuery("explain (format json) " + SyncJobService.STAGE_UNSEEN)
+        .execute(Tuple.from(new Object[] {"job-x", "dsync.reconciler.unseen.user", "dir-x", "user",
+            EventType.SOURCE_USER_UPSERTED.type(), EventType.SOURCE_USER_DELETED.type()}))
+        .await().atMost(Duration.ofSeconds(5)).iterator().next().getValue(0).toString();
+    assertThat(plan).doesNotContain("SubPlan");
+    assertThat(plan.split("Anti", -1)).as("two anti joins").hasSize(3);
+  }
+
   /** The job's staged rows: id, changes, whether a batch row, applied. */
   private List<Row> rows(String job) {
     List<Row> out = new ArrayList<>();
