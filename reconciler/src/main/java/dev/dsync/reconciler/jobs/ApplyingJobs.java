@@ -138,8 +138,6 @@ public class ApplyingJobs {
                 return failed == 0L
                     ? Uni.createFrom().failure(failure)
                     : reconciler.withDirectory(tenantId, directoryId, jobId, tx -> jobs.failStaged(tx, jobId, failed, failedIndex, String.valueOf(failure.getMessage())))
-                        // The change taken out may have been inside a batch row: the next page reads where that row stands.
-                        .invoke(cursor::rereadPartial)
                         .chain(removed -> removed ? Uni.createFrom().nullItem() : Uni.createFrom().failure(failure));
               })
               .call(last -> {

@@ -15,7 +15,7 @@ public final class StagedCursor {
 
   /** Every staged row of the job up to this id is applied and deleted by a committed page. */
   long committed;
-  /** The batch row a committed page ended inside (0: none, or not known here: the row's stored count then counts). */
+  /** The batch row a committed page ended inside (0: none); the row's stored count wins if it is further. */
   long partialRow;
   /** How many changes of {@link #partialRow} are applied. */
   int partialSkip;
@@ -37,12 +37,6 @@ public final class StagedCursor {
     committed = Math.max(committed, through);
     partialRow = throughRow;
     partialSkip = throughSkip;
-  }
-
-  /** Forgets where inside a batch row the apply stands: the next page reads it from the row. */
-  public void rereadPartial() {
-    partialRow = 0L;
-    partialSkip = 0;
   }
 
   /** The first row the last page read, 0 if none. */

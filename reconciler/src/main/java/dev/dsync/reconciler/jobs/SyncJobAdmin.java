@@ -84,26 +84,20 @@ public class SyncJobAdmin {
   public Uni<Page<PendingChange>> pending(String tenantId, String id, String cursor, int limit) {
     int size = limit(limit);
     long[] at = parseChangeCursor(cursor);
-    long row = at[0];
-    int skip = (int) at[1];
-    String query = skip < 0 ? "jobId = ?1 and id > ?2 order by id" : "jobId = ?1 and id >= ?2 order by id";
+    boolean insideRow = at[1] >= 0;
+    long after = insideRow ? at[0] - 1 : at[0];
     return owned(tenantId, id)
-        .chain(job -> StagedChange.<StagedChange>find(query, id, row).range(0, size).list())
-        .map(rows -> {
-          List<PendingChange> items = new java.util.ArrayList<>();
-          for (StagedChange stored : rows) {
-            List<StagedChange> changes = StagedBatch.expand(stored);
-            // A batch row's first changes may be applied already (a job applying).
-            for (int i = Math.max(stored.applied, stored.id == row && skip > 0 ? skip : 0); i < changes.size(); i++) {
-              if (items.size() == size) {
-                String next = i == 0 ? String.valueOf(items.get(items.size() - 1).id()) : stored.id + "." + i;
-                return new Page<>(items, next);
-              }
-              StagedChange s = changes.get(i);
-              items.add(new PendingChange(s.id, s.eventId, s.type, s.resourceId, s.action));
-            }
+        .chain(job -> jobs.pending(id, after, insideRow ? at[0] : 0L, insideRow ? (int) at[1] : 0, size + 1))
+        .map(found -> {
+          List<PendingChange> items = found.stream().limit(size)
+              .map(p -> new PendingChange(p.change().id, p.change().eventId, p.change().type, p.change().resourceId, p.change().action))
+              .toList();
+          String next = null;
+          if (found.size() > size) {
+            SyncJobService.Pending first = found.get(size);
+            next = first.index() == 0 ? String.valueOf(items.get(items.size() - 1).id()) : first.change().id + "." + first.index();
           }
-          return new Page<>(items, null);
+          return new Page<>(items, next);
         });
   }
 

@@ -64,13 +64,14 @@ public class SyncJobService {
    * A page's rows: in order after the given id, while the changes they have left fit the page's size
    * (the first row always). A batch row holds many changes, a single row one; {@code $4}, if not 0,
    * is a batch row a page before this one ended inside, and {@code $5} how many of its changes that
-   * page took (it may not have committed yet: a read ahead), which then count instead of the row's
-   * stored {@code applied}.
+   * page took, which count if the row's stored {@code applied} is behind (a read ahead runs before
+   * that page commits); a stored count that is ahead (another replica applied a page of the job
+   * since) wins.
    */
   private static final String STAGED_PAGE =
       "select id, event_id, type, resource_id, action, payload, batch, skip from (select r.*,"
           + " sum(coalesce(changes, 1) - skip) over (order by id) - (coalesce(changes, 1) - skip) as before from ("
-          + " select id, event_id, type, resource_id, action, payload, batch, changes, case when id = $4 then $5 else applied end as skip"
+          + " select id, event_id, type, resource_id, action, payload, batch, changes, case when id = $4 then greatest(applied, $5) else applied end as skip"
           + " from staged_change where job_id = $1 and id > $2 order by id limit $3) r) t where before < $3 order by id";
 
   /**
@@ -492,7 +493,7 @@ public class SyncJobService {
     int partialSkip = (int) after[2];
     java.util.function.Supplier<Uni<List<Staged>>> readHere =
         () -> tx.store.query(STAGED_PAGE, jobId, from, size, partialRow, partialSkip)
-            .map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId, config.pageWeight()));
+            .map(rowSet -> staged(rowSet, jobId, tx.tenantId, tx.directoryId, size, config.pageWeight()));
     Uni<List<Staged>> read;
     if (!(applying && next != null && next.jobId().equals(jobId) && next.after() == from && next.partialRow() == partialRow
         && next.partialSkip() == partialSkip && next.size() == size)) {
@@ -612,10 +613,14 @@ public class SyncJobService {
    * {@code maxWeight} (the page ends before it; the rest are read again, and parsed, by the next
    * page). A change that cannot be parsed fails the page when the page reaches it.
    */
-  private static List<Staged> staged(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId, int maxWeight) {
+  private static List<Staged> staged(
+      Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId, int size, int maxWeight) {
     List<Staged> rows = new java.util.ArrayList<>();
     long weight = 0;
     for (var r : rowSet) {
+      if (rows.size() >= size) {
+        break; // the rest of the last row is the next page's
+      }
       StagedChange row = new StagedChange();
       row.id = r.getLong(0);
       row.jobId = jobId;
@@ -627,7 +632,7 @@ public class SyncJobService {
       var batch = r.getBuffer(6);
       row.batch = batch == null ? null : batch.getBytes();
       List<StagedChange> inRow = StagedBatch.expand(row);
-      for (int index = r.getInteger(7); index < inRow.size(); index++) {
+      for (int index = r.getInteger(7); index < inRow.size() && rows.size() < size; index++) {
         StagedChange s = inRow.get(index);
         boolean lastInRow = index == inRow.size() - 1;
         if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
@@ -648,6 +653,37 @@ public class SyncJobService {
     return rows;
   }
 
+  /** A pending change and where it is: its row's id (in the change) and its index in that row. */
+  public record Pending(StagedChange change, int index) {}
+
+  /**
+   * Up to {@code size} of a job's pending changes in order, after row {@code after}; from change
+   * {@code skip} of row {@code partialRow} if that is the first row after it (and no change of it
+   * that a page applied). Only the rows that hold them are read.
+   */
+  public Uni<List<Pending>> pending(String jobId, long after, long partialRow, int skip, int size) {
+    return pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, skip)).map(rowSet -> {
+      List<Pending> out = new java.util.ArrayList<>();
+      for (var r : rowSet) {
+        StagedChange row = new StagedChange();
+        row.id = r.getLong(0);
+        row.jobId = jobId;
+        row.eventId = r.getUUID(1);
+        row.type = r.getString(2);
+        row.resourceId = r.getString(3);
+        row.action = r.getString(4);
+        row.payload = r.getString(5);
+        var batch = r.getBuffer(6);
+        row.batch = batch == null ? null : batch.getBytes();
+        List<StagedChange> inRow = StagedBatch.expand(row);
+        for (int index = r.getInteger(7); index < inRow.size() && out.size() < size; index++) {
+          out.add(new Pending(inRow.get(index), index));
+        }
+      }
+      return out;
+    });
+  }
+
   /**
    * Reads and parses a job's next page on a connection and a worker thread of their own while the
    * page before it applies: the rows of an applying job after the page being applied do not change
@@ -657,7 +693,7 @@ public class SyncJobService {
   private void readAhead(String jobId, long after, long partialRow, int partialSkip, int size, String tenantId, String directoryId) {
     Uni<List<Staged>> rows = pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, partialSkip))
         .emitOn(io.smallrye.mutiny.infrastructure.Infrastructure.getDefaultWorkerPool())
-        .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId, config.pageWeight()))
+        .map(rowSet -> staged(rowSet, jobId, tenantId, directoryId, size, config.pageWeight()))
         .memoize().indefinitely();
     rows.subscribe().with(ok -> {}, failure -> Log.debugf("reading sync job %s's next page ahead failed (it is read in its page): %s", jobId, failure));
     ahead.set(new Ahead(jobId, after, partialRow, partialSkip, size, rows));

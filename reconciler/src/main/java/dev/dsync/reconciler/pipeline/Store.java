@@ -970,8 +970,10 @@ public final class Store {
   private void writeStaged(List<Uni<?>> writes) {
     List<StagedChange> rows = List.copyOf(staged);
     staged.clear();
-    // Runs of one job's batchable changes of one type become batch rows; the rest single rows.
+    // Runs of one job's batchable changes of one type become batch rows; the rest, and runs too
+    // short to be worth a statement of their own (a listing that alternates types), single rows.
     // Statements go in the order of the changes, so row ids follow the order they arrived in.
+    List<StagedChange> singles = new ArrayList<>();
     int from = 0;
     while (from < rows.size()) {
       StagedChange first = rows.get(from);
@@ -980,10 +982,24 @@ public final class Store {
         to++;
       }
       List<StagedChange> run = rows.subList(from, to);
-      writes.add(first.batchable ? writeStagedBatch(run) : writeStagedSingles(run));
+      if (first.batchable && run.size() >= MIN_BATCH_ROW) {
+        if (!singles.isEmpty()) {
+          writes.add(writeStagedSingles(List.copyOf(singles)));
+          singles.clear();
+        }
+        writes.add(writeStagedBatch(run));
+      } else {
+        singles.addAll(run);
+      }
       from = to;
     }
+    if (!singles.isEmpty()) {
+      writes.add(writeStagedSingles(singles));
+    }
   }
+
+  /** Fewest changes staged as a batch row. */
+  private static final int MIN_BATCH_ROW = 8;
 
   private static boolean sameRun(StagedChange a, StagedChange b) {
     return a.batchable == b.batchable && (!a.batchable || (a.jobId.equals(b.jobId) && a.type.equals(b.type)));

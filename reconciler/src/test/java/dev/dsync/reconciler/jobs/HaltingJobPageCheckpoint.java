@@ -18,8 +18,16 @@ public class HaltingJobPageCheckpoint implements JobPageCheckpoint {
 
   private final AtomicBoolean armed = new AtomicBoolean();
   private final AtomicInteger halts = new AtomicInteger();
+  /** Pages still to commit before the halt. */
+  private final AtomicInteger pagesBeforeHalt = new AtomicInteger();
 
   public void arm() {
+    arm(1);
+  }
+
+  /** Halts after the next {@code pages} pages committed (the last of them not the job's last). */
+  public void arm(int pages) {
+    pagesBeforeHalt.set(pages);
     armed.set(true);
   }
 
@@ -38,7 +46,7 @@ public class HaltingJobPageCheckpoint implements JobPageCheckpoint {
   @Override
   public void pageCommitted(String jobId, boolean last) {
     pages.computeIfAbsent(jobId, k -> new AtomicInteger()).incrementAndGet();
-    if (!last && armed.compareAndSet(true, false)) {
+    if (!last && armed.get() && pagesBeforeHalt.decrementAndGet() == 0 && armed.compareAndSet(true, false)) {
       // stop() waits for the consumer thread, which is waiting for this page: stop from elsewhere.
       Thread stopper = new Thread(consumer::stop, "test-consumer-stopper");
       stopper.start();

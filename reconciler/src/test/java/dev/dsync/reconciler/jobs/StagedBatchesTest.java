@@ -92,6 +92,55 @@ class StagedBatchesTest {
   }
 
   @Test
+  void a_page_that_takes_the_rest_of_one_batch_row_and_part_of_the_next_deletes_the_first_and_resumes_inside_the_second() {
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      consumer.stop();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 10; i++) {
+        src.upsertUser(Source.user("r" + i, "r" + i + "@x.test", "R", "" + i, "r" + i + "@x.test", true, null), job);
+      }
+      for (int g = 0; g < 9; g++) {
+        src.upsertGroup("g" + g, "Group " + g, job);
+      }
+      consumer.start();
+      // The test's transactions end at a weight of 12: the start, r0-r9 and g0 (too few for a batch
+      // row: a single one), then g1-g8.
+      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 19);
+      assertThat(rows(job)).extracting(r -> r.getInteger(1)).containsExactly(10, 1, 8);
+
+      // Pages: r0-r3 | r4-r7 | r8, r9, g0, g1 (the crash after it) | g2-g5 | g6-g8.
+      int halts = halt.halts();
+      halt.arm(3);
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> halt.halts() == halts + 1 && !consumer.running());
+      assertThat(rows(job)).singleElement().satisfies(r -> {
+        assertThat(r.getInteger(1)).as("the row of g1-g8").isEqualTo(8);
+        assertThat(r.getInteger(3)).as("applied").isEqualTo(1);
+      });
+      assertThat(pending(token, job, 4, new ArrayList<>())).containsExactly("g2", "g3", "g4", "g5", "g6", "g7", "g8");
+
+      consumer.start();
+      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, job).getString("status")));
+      assertThat(halt.pages(job)).isEqualTo(5);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 19);
+      var events = probe.events(src.directory);
+      assertThat(events).hasSize(19);
+      assertThat(events.stream().map(IdentityProbe.Seen::type).toList())
+          .containsExactlyElementsOf(java.util.stream.Stream.concat(
+              java.util.Collections.nCopies(10, "dsync.user.created").stream(), java.util.Collections.nCopies(9, "dsync.group.created").stream()).toList());
+      assertThat(events.subList(0, 10).stream().map(e -> e.data().path("user").path("userName").asText()).toList())
+          .containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "r" + i + "@x.test").toList());
+      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
+          .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 19).boxed().toList());
+    } finally {
+      consumer.start();
+    }
+  }
+
+  @Test
   void a_change_inside_a_batch_row_that_cannot_apply_is_taken_out_alone() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
@@ -100,7 +149,7 @@ class StagedBatchesTest {
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
       UUID bad = null;
-      for (int i = 0; i < 6; i++) {
+      for (int i = 0; i < 8; i++) {
         if (i == 2) {
           // Parses, but has no resource: applying it fails (the third change of the row).
           bad = src.send(EventType.SOURCE_USER_UPSERTED, new UserUpserted("nores", null, 1, Instant.now(), null, List.of(), null, job));
@@ -112,11 +161,11 @@ class StagedBatchesTest {
 
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, job).getString("status")));
       JsonPath done = job(token, job);
-      assertThat(done.getLong("counters.created")).isEqualTo(6);
+      assertThat(done.getLong("counters.created")).isEqualTo(8);
       assertThat(done.getLong("counters.failed")).isEqualTo(1);
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 6);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 8);
       assertThat(probe.events(src.directory).stream().map(e -> e.data().path("user").path("userName").asText()).toList())
-          .containsExactlyElementsOf(IntStream.range(0, 6).mapToObj(i -> "f" + i + "@x.test").toList());
+          .containsExactlyElementsOf(IntStream.range(0, 8).mapToObj(i -> "f" + i + "@x.test").toList());
       List<String> failed = pool.preparedQuery("select event_id::text from failed_event where directory_id = $1")
           .execute(Tuple.of(src.directory)).await().atMost(Duration.ofSeconds(5)).stream().map(r -> r.getString(0)).toList();
       assertThat(failed).containsExactly(String.valueOf(bad));
@@ -135,25 +184,25 @@ class StagedBatchesTest {
           .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
       String first = UUID.randomUUID().toString();
       src.jobStarted(first, SyncMode.COMPLETE);
-      for (int i = 0; i < 10; i++) {
+      for (int i = 0; i < 20; i++) {
         src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), first);
       }
       src.jobCompleted(first, SyncMode.COMPLETE);
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, first).getString("status")));
 
-      // The next listing names 4 of the 10 (u0, u2, u4, u6): the other 6 are deletions, 3 allowed.
+      // The next listing names 8 of the 20 (u0, u2, ..., u14): the other 12 are deletions, 3 allowed.
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 8; i += 2) {
+      for (int i = 0; i < 16; i += 2) {
         src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), job);
       }
       src.jobCompleted(job, SyncMode.COMPLETE);
       consumer.start();
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "BLOCKED".equals(job(token, job).getString("status")));
-      assertThat(job(token, job).getLong("planned.deleted")).isEqualTo(6);
-      // Rewritten a change per row, in order: the listed four, then the six not listed.
-      assertThat(rows(job)).hasSize(10).allSatisfy(r -> assertThat(r.getBoolean(2)).as("a batch row").isFalse());
+      assertThat(job(token, job).getLong("planned.deleted")).isEqualTo(12);
+      // Rewritten a change per row, in order: the listed eight, then the twelve not listed.
+      assertThat(rows(job)).hasSize(20).allSatisfy(r -> assertThat(r.getBoolean(2)).as("a batch row").isFalse());
       List<String> resources = new ArrayList<>();
       List<String> actions = new ArrayList<>();
       String cursor = null;
@@ -165,18 +214,19 @@ class StagedBatchesTest {
         actions.addAll(page.getList("items.action"));
         cursor = page.getString("nextCursor");
       } while (cursor != null);
-      assertThat(resources.subList(0, 4)).containsExactly("u0", "u2", "u4", "u6");
-      assertThat(resources.subList(4, 10)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u8", "u9");
+      assertThat(resources.subList(0, 8)).containsExactly("u0", "u2", "u4", "u6", "u8", "u10", "u12", "u14");
+      assertThat(resources.subList(8, 20)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u9", "u11", "u13", "u15", "u16", "u17", "u18", "u19");
       // An unchanged listing plans no action.
-      assertThat(actions).containsExactly(null, null, null, null, "DELETED", "DELETED", "DELETED", "DELETED", "DELETED", "DELETED");
+      assertThat(actions.subList(0, 8)).containsOnlyNulls();
+      assertThat(actions.subList(8, 20)).containsOnly("DELETED");
 
       given().auth().oauth2(token).post("/api/v1/sync-jobs/" + job + "/resume").then().statusCode(200);
       JsonPath resumed = job(token, job);
       assertThat(resumed.getString("status")).isEqualTo("COMPLETED");
-      assertThat(resumed.getLong("counters.deleted")).isEqualTo(6);
-      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(4);
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 16);
-      assertThat(probe.events(src.directory)).hasSize(16);
+      assertThat(resumed.getLong("counters.deleted")).isEqualTo(12);
+      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(8);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 32);
+      assertThat(probe.events(src.directory)).hasSize(32);
     } finally {
       consumer.start();
     }
