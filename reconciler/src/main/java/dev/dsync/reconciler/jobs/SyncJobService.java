@@ -60,6 +60,24 @@ public class SyncJobService {
     this.pool = pool;
   }
 
+  /** The staged columns every read of a row takes, in this order; an 8th column, if any, says where its changes start. */
+  private static final String STAGED_COLUMNS = "id, event_id, type, resource_id, action, payload, batch";
+
+  /** A stored row of {@link #STAGED_COLUMNS}: its changes, in order (a batch row's expanded). */
+  private static List<StagedChange> changesOf(io.vertx.mutiny.sqlclient.Row r, String jobId) {
+    StagedChange row = new StagedChange();
+    row.id = r.getLong(0);
+    row.jobId = jobId;
+    row.eventId = r.getUUID(1);
+    row.type = r.getString(2);
+    row.resourceId = r.getString(3);
+    row.action = r.getString(4);
+    row.payload = r.getString(5);
+    var batch = r.getBuffer(6);
+    row.batch = batch == null ? null : batch.getBytes();
+    return StagedBatch.expand(row);
+  }
+
   /**
    * A page's rows: in order after the given id, while the changes they have left fit the page's size
    * (the first row always). A batch row holds many changes, a single row one; {@code $4}, if not 0,
@@ -69,7 +87,7 @@ public class SyncJobService {
    * since) wins.
    */
   private static final String STAGED_PAGE =
-      "select id, event_id, type, resource_id, action, payload, batch, skip from (select r.*,"
+      "select " + STAGED_COLUMNS + ", skip from (select r.*,"
           + " sum(coalesce(changes, 1) - skip) over (order by id) - (coalesce(changes, 1) - skip) as before from ("
           + " select id, event_id, type, resource_id, action, payload, batch, changes, case when id = $4 then greatest(applied, $5) else applied end as skip"
           + " from staged_change where job_id = $1 and id > $2 order by id limit $3) r) t where before < $3 order by id";
@@ -409,19 +427,9 @@ public class SyncJobService {
               .uni(() -> tx.store.query(UNBATCH_ROWS, jobId, after[0], last).chain(rows -> {
                 int n = 0;
                 for (var row : rows) {
-                  StagedChange stored = new StagedChange();
-                  stored.id = row.getLong(0);
-                  stored.jobId = jobId;
-                  stored.eventId = row.getUUID(1);
-                  stored.type = row.getString(2);
-                  stored.resourceId = row.getString(3);
-                  stored.action = row.getString(4);
-                  stored.payload = row.getString(5);
-                  var batch = row.getBuffer(6);
-                  stored.batch = batch == null ? null : batch.getBytes();
-                  List<StagedChange> inRow = StagedBatch.expand(stored);
+                  List<StagedChange> inRow = changesOf(row, jobId);
                   inRow.subList(row.getInteger(7), inRow.size()).forEach(tx.store::stage); // single rows: batchable is false
-                  after[0] = stored.id;
+                  after[0] = row.getLong(0);
                   n++;
                 }
                 return tx.store.flush().replaceWith(n);
@@ -435,7 +443,7 @@ public class SyncJobService {
   }
 
   private static final String UNBATCH_ROWS =
-      "select id, event_id, type, resource_id, action, payload, batch, applied from staged_change where job_id = $1 and id > $2 and id <= $3 order by id limit 20";
+      "select " + STAGED_COLUMNS + ", applied from staged_change where job_id = $1 and id > $2 and id <= $3 order by id limit 20";
 
   /**
    * Stores each pending change's planned action, for the API's list of a blocked job's changes. A
@@ -506,7 +514,17 @@ public class SyncJobService {
       if (context != null) {
         taken = taken.emitOn(command -> context.runOnContext(v -> command.run()));
       }
-      read = taken.onFailure().recoverWithUni(failure -> readHere.get());
+      // Read before the page before it committed: another applier of the job (a replica's sweep)
+      // may have applied those changes since. Its page would have begun at their first row, so that
+      // row, still there with as many changes applied as when read, says they are still pending.
+      read = taken
+          .chain(rows -> rows.isEmpty()
+              ? Uni.createFrom().item(rows)
+              : tx.store.query("select applied from staged_change where id = $1", rows.get(0).row().id)
+                  .chain(found -> found.iterator().hasNext() && found.iterator().next().getInteger(0) == rows.get(0).index()
+                      ? Uni.createFrom().item(rows)
+                      : readHere.get()))
+          .onFailure().recoverWithUni(failure -> readHere.get());
     }
     return read
         .chain(
@@ -621,17 +639,7 @@ public class SyncJobService {
       if (rows.size() >= size) {
         break; // the rest of the last row is the next page's
       }
-      StagedChange row = new StagedChange();
-      row.id = r.getLong(0);
-      row.jobId = jobId;
-      row.eventId = r.getUUID(1);
-      row.type = r.getString(2);
-      row.resourceId = r.getString(3);
-      row.action = r.getString(4);
-      row.payload = r.getString(5);
-      var batch = r.getBuffer(6);
-      row.batch = batch == null ? null : batch.getBytes();
-      List<StagedChange> inRow = StagedBatch.expand(row);
+      List<StagedChange> inRow = changesOf(r, jobId);
       for (int index = r.getInteger(7); index < inRow.size() && rows.size() < size; index++) {
         StagedChange s = inRow.get(index);
         boolean lastInRow = index == inRow.size() - 1;
@@ -665,17 +673,7 @@ public class SyncJobService {
     return pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, skip)).map(rowSet -> {
       List<Pending> out = new java.util.ArrayList<>();
       for (var r : rowSet) {
-        StagedChange row = new StagedChange();
-        row.id = r.getLong(0);
-        row.jobId = jobId;
-        row.eventId = r.getUUID(1);
-        row.type = r.getString(2);
-        row.resourceId = r.getString(3);
-        row.action = r.getString(4);
-        row.payload = r.getString(5);
-        var batch = r.getBuffer(6);
-        row.batch = batch == null ? null : batch.getBytes();
-        List<StagedChange> inRow = StagedBatch.expand(row);
+        List<StagedChange> inRow = changesOf(r, jobId);
         for (int index = r.getInteger(7); index < inRow.size() && out.size() < size; index++) {
           out.add(new Pending(inRow.get(index), index));
         }
@@ -762,23 +760,14 @@ public class SyncJobService {
    */
   public Uni<Boolean> failStaged(DirectoryTx tx, String jobId, long stagedId, int index, String reason) {
     return tx.store
-        .query("select id, event_id, type, resource_id, payload, batch, applied from staged_change where job_id = $1 and id = $2", jobId, stagedId)
+        .query("select " + STAGED_COLUMNS + ", applied from staged_change where job_id = $1 and id = $2", jobId, stagedId)
         .chain(rows -> {
           if (!rows.iterator().hasNext()) {
             return Uni.createFrom().item(false);
           }
           var r = rows.iterator().next();
-          StagedChange row = new StagedChange();
-          row.id = r.getLong(0);
-          row.jobId = jobId;
-          row.eventId = r.getUUID(1);
-          row.type = r.getString(2);
-          row.resourceId = r.getString(3);
-          row.payload = r.getString(4);
-          var batch = r.getBuffer(5);
-          row.batch = batch == null ? null : batch.getBytes();
-          List<StagedChange> inRow = StagedBatch.expand(row);
-          if (r.getInteger(6) != index || index >= inRow.size()) {
+          List<StagedChange> inRow = changesOf(r, jobId);
+          if (r.getInteger(7) != index || index >= inRow.size()) {
             return Uni.createFrom().item(false);
           }
           StagedChange failed = inRow.get(index);

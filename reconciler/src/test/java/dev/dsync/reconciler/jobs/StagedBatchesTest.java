@@ -15,6 +15,7 @@ import dev.dsync.reconciler.Tokens;
 import dev.dsync.reconciler.pipeline.SourceChangesConsumer;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.vertx.VertxContextSupport;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.vertx.mutiny.sqlclient.Row;
@@ -38,6 +39,8 @@ import org.junit.jupiter.api.Test;
 class StagedBatchesTest {
 
   @Inject HaltingJobPageCheckpoint halt;
+  @Inject dev.dsync.reconciler.pipeline.Reconciler reconciler;
+  @Inject SyncJobService jobs;
   @Inject SourceChangesConsumer consumer;
   @Inject io.vertx.mutiny.sqlclient.Pool pool;
 
@@ -79,13 +82,8 @@ class StagedBatchesTest {
       assertThat(job(token, job).getLong("counters.created")).isEqualTo(10);
       assertThat(halt.pages(job)).as("pages of 4, 4 and 2").isEqualTo(3);
       assertThat(rows(job)).isEmpty();
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 10);
-      var events = probe.events(src.directory);
-      assertThat(events).hasSize(10);
-      assertThat(events.stream().map(e -> e.data().path("user").path("userName").asText()).toList())
-          .containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "b" + i + "@x.test").toList());
-      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
-          .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 10).boxed().toList());
+      var events = eventsInOrder(probe, src.directory, 10);
+      assertThat(userNames(events)).containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "b" + i + "@x.test").toList());
     } finally {
       consumer.start();
     }
@@ -125,16 +123,55 @@ class StagedBatchesTest {
       consumer.start();
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, job).getString("status")));
       assertThat(halt.pages(job)).isEqualTo(5);
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 19);
-      var events = probe.events(src.directory);
-      assertThat(events).hasSize(19);
+      var events = eventsInOrder(probe, src.directory, 19);
       assertThat(events.stream().map(IdentityProbe.Seen::type).toList())
           .containsExactlyElementsOf(java.util.stream.Stream.concat(
               java.util.Collections.nCopies(10, "dsync.user.created").stream(), java.util.Collections.nCopies(9, "dsync.group.created").stream()).toList());
-      assertThat(events.subList(0, 10).stream().map(e -> e.data().path("user").path("userName").asText()).toList())
-          .containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "r" + i + "@x.test").toList());
-      assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
-          .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 19).boxed().toList());
+      assertThat(userNames(events.subList(0, 10))).containsExactlyElementsOf(IntStream.range(0, 10).mapToObj(i -> "r" + i + "@x.test").toList());
+    } finally {
+      consumer.start();
+    }
+  }
+
+  @Test
+  void a_page_read_ahead_is_not_applied_once_another_applier_took_its_changes() throws Throwable {
+    // Two appliers may apply one job page by page (the consumer of one replica, the sweep of
+    // another). One reads its next page ahead before its page commits; if the other applies that
+    // page meanwhile, the copy read ahead must not be applied again.
+    String tenant = Tokens.newTenant();
+    String token = Tokens.admin(tenant);
+    try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
+      String job = UUID.randomUUID().toString();
+      consumer.stop();
+      src.jobStarted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 14; i++) {
+        src.upsertUser(Source.user("z" + i, "z" + i + "@x.test", "Z", "" + i, "z" + i + "@x.test", true, null), job);
+      }
+      consumer.start();
+      // z0-z10 in a batch row (the test's transactions end at a weight of 12), z11-z13 single rows.
+      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 14);
+      List<Row> staged = rows(job);
+      assertThat(staged).extracting(r -> r.getInteger(1)).containsExactly(11, 1, 1, 1);
+      int halts = halt.halts();
+      halt.arm();
+      src.jobCompleted(job, SyncMode.COMPLETE);
+      await().atMost(Duration.ofSeconds(30)).until(() -> halt.halts() == halts + 1 && !consumer.running()); // z0-z3 applied
+
+      // This applier applies z4-z7 and reads z8-z11 ahead.
+      StagedCursor cursor = new StagedCursor();
+      VertxContextSupport.subscribeAndAwait(() -> reconciler.withDirectory(tenant, src.directory, job, tx -> jobs.applyPage(tx, job, 4, cursor)));
+      cursor.pageCommitted();
+      // Another applies z8-z11 meanwhile (what its page leaves of the staged rows).
+      pool.preparedQuery("delete from staged_change where job_id = $1 and id <= $2").execute(Tuple.of(job, staged.get(1).getLong(0)))
+          .await().atMost(Duration.ofSeconds(5));
+      boolean last = VertxContextSupport.subscribeAndAwait(
+          () -> reconciler.withDirectory(tenant, src.directory, job, tx -> jobs.applyPage(tx, job, 4, cursor)));
+
+      assertThat(last).isTrue();
+      assertThat(job(token, job).getString("status")).isEqualTo("COMPLETED");
+      var events = eventsInOrder(probe, src.directory, 10);
+      assertThat(userNames(events)).containsExactly(
+          "z0@x.test", "z1@x.test", "z2@x.test", "z3@x.test", "z4@x.test", "z5@x.test", "z6@x.test", "z7@x.test", "z12@x.test", "z13@x.test");
     } finally {
       consumer.start();
     }
@@ -163,8 +200,7 @@ class StagedBatchesTest {
       JsonPath done = job(token, job);
       assertThat(done.getLong("counters.created")).isEqualTo(8);
       assertThat(done.getLong("counters.failed")).isEqualTo(1);
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 8);
-      assertThat(probe.events(src.directory).stream().map(e -> e.data().path("user").path("userName").asText()).toList())
+      assertThat(userNames(eventsInOrder(probe, src.directory, 8)))
           .containsExactlyElementsOf(IntStream.range(0, 8).mapToObj(i -> "f" + i + "@x.test").toList());
       List<String> failed = pool.preparedQuery("select event_id::text from failed_event where directory_id = $1")
           .execute(Tuple.of(src.directory)).await().atMost(Duration.ofSeconds(5)).stream().map(r -> r.getString(0)).toList();
@@ -242,6 +278,20 @@ class StagedBatchesTest {
         .await().atMost(Duration.ofSeconds(5)).iterator().next().getValue(0).toString();
     assertThat(plan).doesNotContain("SubPlan");
     assertThat(plan.split("Anti", -1)).as("two anti joins").hasSize(3);
+  }
+
+  /** The directory's identity events, once there are {@code n}: exactly {@code n}, with sequences 1..n. */
+  private static List<IdentityProbe.Seen> eventsInOrder(IdentityProbe probe, String directory, int n) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(directory).size() >= n);
+    var events = probe.events(directory);
+    assertThat(events).hasSize(n);
+    assertThat(events.stream().map(IdentityProbe.Seen::sequence).toList())
+        .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, n).boxed().toList());
+    return events;
+  }
+
+  private static List<String> userNames(List<IdentityProbe.Seen> events) {
+    return events.stream().map(e -> e.data().path("user").path("userName").asText()).toList();
   }
 
   /** The job's staged rows: id, changes, whether a batch row, applied. */
