@@ -52,9 +52,7 @@ class StagedBatchesTest {
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 10; i++) {
-        src.upsertUser(Source.user("b" + i, "b" + i + "@x.test", "B", "" + i, "b" + i + "@x.test", true, null), job);
-      }
+      users(src, job, "b", 10, 1);
       consumer.start();
       await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 10);
       assertThat(rows(job)).singleElement().satisfies(r -> {
@@ -97,9 +95,7 @@ class StagedBatchesTest {
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 10; i++) {
-        src.upsertUser(Source.user("r" + i, "r" + i + "@x.test", "R", "" + i, "r" + i + "@x.test", true, null), job);
-      }
+      users(src, job, "r", 10, 1);
       for (int g = 0; g < 9; g++) {
         src.upsertGroup("g" + g, "Group " + g, job);
       }
@@ -144,9 +140,7 @@ class StagedBatchesTest {
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 14; i++) {
-        src.upsertUser(Source.user("z" + i, "z" + i + "@x.test", "Z", "" + i, "z" + i + "@x.test", true, null), job);
-      }
+      users(src, job, "z", 14, 1);
       consumer.start();
       // z0-z10 in a batch row (the test's transactions end at a weight of 12), z11-z13 single rows.
       await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 14);
@@ -220,9 +214,7 @@ class StagedBatchesTest {
           .put("/api/v1/directories/" + src.directory + "/rules").then().statusCode(200);
       String first = UUID.randomUUID().toString();
       src.jobStarted(first, SyncMode.COMPLETE);
-      for (int i = 0; i < 20; i++) {
-        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), first);
-      }
+      users(src, first, "u", 20, 1);
       src.jobCompleted(first, SyncMode.COMPLETE);
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, first).getString("status")));
 
@@ -230,9 +222,7 @@ class StagedBatchesTest {
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      for (int i = 0; i < 16; i += 2) {
-        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", "" + i, "u" + i + "@x.test", true, null), job);
-      }
+      users(src, job, "u", 16, 2);
       src.jobCompleted(job, SyncMode.COMPLETE);
       consumer.start();
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "BLOCKED".equals(job(token, job).getString("status")));
@@ -278,6 +268,13 @@ class StagedBatchesTest {
         .await().atMost(Duration.ofSeconds(5)).iterator().next().getValue(0).toString();
     assertThat(plan).doesNotContain("SubPlan");
     assertThat(plan.split("Anti", -1)).as("two anti joins").hasSize(3);
+  }
+
+  /** Publishes users {@code <prefix>0}, {@code <prefix>step}, ... below {@code to} as changes of the job. */
+  private static void users(Source src, String job, String prefix, int to, int step) {
+    for (int i = 0; i < to; i += step) {
+      src.upsertUser(Source.user(prefix + i, prefix + i + "@x.test", prefix.toUpperCase(), "" + i, prefix + i + "@x.test", true, null), job);
+    }
   }
 
   /** The directory's identity events, once there are {@code n}: exactly {@code n}, with sequences 1..n. */
