@@ -41,7 +41,6 @@ public final class StagedBatch {
       s.resourceId = e.key();
       s.action = row.action;
       s.payload = e.payloadText();
-      s.changes = 1;
       out.add(s);
     }
     return out;

@@ -38,14 +38,8 @@ public class StagedChange extends PanacheEntityBase {
   @Column(name = "source_time")
   public Instant sourceTime;
 
-  /** How many changes the row holds: null or 1 for a single change, more for a batch row. */
-  public Integer changes;
-
   /** A batch row's changes ({@link StagedBatch}); null for a single change. */
   public byte[] batch;
-
-  /** How many of a batch row's changes committed pages applied (the rest are pending). */
-  public int applied;
 
   /**
    * Whether this change may be staged in a batch row (a running polled job's; a push hold's

@@ -89,7 +89,7 @@ public class SyncJobService {
   private static final String STAGED_PAGE =
       "select " + STAGED_COLUMNS + ", skip from (select r.*,"
           + " sum(coalesce(changes, 1) - skip) over (order by id) - (coalesce(changes, 1) - skip) as before from ("
-          + " select id, event_id, type, resource_id, action, payload, batch, changes, case when id = $4 then greatest(applied, $5) else applied end as skip"
+          + " select " + STAGED_COLUMNS + ", changes, case when id = $4 then greatest(applied, $5) else applied end as skip"
           + " from staged_change where job_id = $1 and id > $2 order by id limit $3) r) t where before < $3 order by id";
 
   /**
@@ -635,34 +635,45 @@ public class SyncJobService {
       Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, String tenantId, String directoryId, int size, int maxWeight) {
     List<Staged> rows = new java.util.ArrayList<>();
     long weight = 0;
-    for (var r : rowSet) {
-      if (rows.size() >= size) {
-        break; // the rest of the last row is the next page's
+    for (Pending p : changesFrom(rowSet, jobId, size)) {
+      StagedChange s = p.change();
+      if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
+        weight++;
+        rows.add(new Staged(s, null, null, p.index(), p.lastInRow()));
+        continue;
       }
-      List<StagedChange> inRow = changesOf(r, jobId);
-      for (int index = r.getInteger(7); index < inRow.size() && rows.size() < size; index++) {
-        StagedChange s = inRow.get(index);
-        boolean lastInRow = index == inRow.size() - 1;
-        if (weight > maxWeight || s.type.startsWith("dsync.reconciler.unseen.")) {
-          weight++;
-          rows.add(new Staged(s, null, null, index, lastInRow));
-          continue;
-        }
-        try {
-          SourceChange change = SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload);
-          weight += change.weight();
-          rows.add(new Staged(s, change, null, index, lastInRow));
-        } catch (RuntimeException unreadable) {
-          rows.add(new Staged(s, null, unreadable, index, lastInRow));
-          weight = Long.MAX_VALUE / 2; // the page stops at it
-        }
+      try {
+        SourceChange change = SourceChange.of(s.eventId, s.type, tenantId, directoryId, s.payload);
+        weight += change.weight();
+        rows.add(new Staged(s, change, null, p.index(), p.lastInRow()));
+      } catch (RuntimeException unreadable) {
+        rows.add(new Staged(s, null, unreadable, p.index(), p.lastInRow()));
+        weight = Long.MAX_VALUE / 2; // the page stops at it
       }
     }
     return rows;
   }
 
-  /** A pending change and where it is: its row's id (in the change) and its index in that row. */
-  public record Pending(StagedChange change, int index) {}
+  /** A pending change and where it is: its row's id (in the change), its index in that row, and whether it is the row's last. */
+  public record Pending(StagedChange change, int index, boolean lastInRow) {}
+
+  /**
+   * The changes of rows read through {@link #STAGED_PAGE}, each row's from where it starts (its
+   * 8th column), at most {@code size}: the rest of the last row is the next page's.
+   */
+  private static List<Pending> changesFrom(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, int size) {
+    List<Pending> out = new java.util.ArrayList<>();
+    for (var r : rowSet) {
+      List<StagedChange> inRow = changesOf(r, jobId);
+      for (int index = r.getInteger(7); index < inRow.size() && out.size() < size; index++) {
+        out.add(new Pending(inRow.get(index), index, index == inRow.size() - 1));
+      }
+      if (out.size() >= size) {
+        break;
+      }
+    }
+    return out;
+  }
 
   /**
    * Up to {@code size} of a job's pending changes in order, after row {@code after}; from change
@@ -670,17 +681,9 @@ public class SyncJobService {
    * that a page applied). Only the rows that hold them are read.
    */
   public Uni<List<Pending>> pending(String jobId, long after, long partialRow, int skip, int size) {
-    return pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, skip)).map(rowSet -> {
-      List<Pending> out = new java.util.ArrayList<>();
-      for (var r : rowSet) {
-        List<StagedChange> inRow = changesOf(r, jobId);
-        for (int index = r.getInteger(7); index < inRow.size() && out.size() < size; index++) {
-          out.add(new Pending(inRow.get(index), index));
-        }
-      }
-      return out;
-    });
+    return pool.preparedQuery(STAGED_PAGE).execute(Tuple.of(jobId, after, size, partialRow, skip)).map(rowSet -> changesFrom(rowSet, jobId, size));
   }
+
 
   /**
    * Reads and parses a job's next page on a connection and a worker thread of their own while the
