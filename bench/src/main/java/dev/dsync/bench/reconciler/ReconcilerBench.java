@@ -56,12 +56,15 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <ol>
  *   <li>Full sync: a fresh directory's first COMPLETE job (started, users, groups, one membership
  *       delta per group, completed), as ingest-poller sends it. Measures source changes/s from the
- *       first publish to the last identity event published, and the reconciler's heap and RSS.
- *   <li>Second full sync: the same for another fresh directory. The first runs while the JIT is
- *       still compiling what a sync runs (C2 alone took ~8 s of the reconciler's CPU in it); the
- *       second is what every later sync of a long-running reconciler sees.
+ *       first publish to the last identity event published, and the reconciler's heap and RSS. It
+ *       is the first after the reconciler started: the JIT is still compiling what a sync runs (C2
+ *       alone takes ~6 s of the reconciler's CPU in it), so it is reported without a target.
  *   <li>Push latency: new users pushed (no job) at a steady rate; p50/p99 from a source event's
  *       publish to its dsync.user.created's publish (the record's CreateTime, set by the outbox relay).
+ *   <li>Warm full syncs ({@code DSYNC_BENCH_WARM_SYNCS}, 3): the same for other fresh directories,
+ *       one after another. They are what every later sync of a long-running reconciler sees (JIT
+ *       done, tables holding the earlier syncs' rows); the target is on their median, and the
+ *       slowest and fastest are printed beside it.
  * </ol>
  *
  * <p>Usage: {@code bin/dsync bench reconciler [users=100000] [groups=2000] [push rate/s=500]
@@ -179,6 +182,9 @@ public final class ReconcilerBench {
   /** Users of the unmeasured warm-up sync (DSYNC_BENCH_WARMUP_USERS). */
   private static final int WARMUP_USERS = Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_WARMUP_USERS", "2000"));
 
+  /** Full syncs measured on the warm JVM after the push phase (DSYNC_BENCH_WARM_SYNCS), at least one. */
+  private static final int WARM_SYNCS = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("DSYNC_BENCH_WARM_SYNCS", "3")));
+
   /**
    * With DSYNC_BENCH_PG_STATEMENTS=N (and PostgreSQL started with
    * DSYNC_PG_SETTINGS=shared_preload_libraries=pg_stat_statements), the full sync's N most
@@ -259,8 +265,8 @@ public final class ReconcilerBench {
       System.out.println("warm-up done");
 
       // ---- full sync of a fresh directory, the first after the reconciler started (its JIT still
-      // compiling the code a sync runs); another follows the push phase.
-      fullSync(false, users, groups, reader, timeout, results, facts);
+      // compiling the code a sync runs); the warm ones follow the push phase.
+      fullSync(0, users, groups, reader, timeout, results, facts);
 
       // ---- push latency at a steady rate
       String push = "bench-push-" + UUID.randomUUID().toString().substring(0, 8);
@@ -298,10 +304,21 @@ public final class ReconcilerBench {
         results.add(new Result("push " + rate + "/s", "CPU ms per pushed change: " + p, 1000 * used / n, "ms", "", true));
       }
 
-      // ---- a second full sync of another fresh directory: what every later sync of a
-      // long-running reconciler sees (its JIT done, its tables holding the first sync's rows).
-      // After the push phase, so that the push is measured as it always was, after one sync.
-      fullSync(true, users, groups, reader, timeout, results, facts);
+      // ---- full syncs of other fresh directories on the warm JVM: what every later sync of a
+      // long-running reconciler sees (its JIT done, its tables holding the earlier syncs' rows).
+      // After the push phase, so that the push is measured as it always was, after one sync. One
+      // sync's rate moves with the host's speed by a quarter or more; the target is on the median.
+      List<Double> warmRates = new ArrayList<>();
+      for (int i = 1; i <= WARM_SYNCS; i++) {
+        warmRates.add(fullSync(i, users, groups, reader, timeout, results, facts));
+      }
+      List<Double> sorted = warmRates.stream().sorted().toList();
+      double median = sorted.size() % 2 == 1 ? sorted.get(sorted.size() / 2)
+          : (sorted.get(sorted.size() / 2 - 1) + sorted.get(sorted.size() / 2)) / 2;
+      String warmScenario = "warm full syncs (" + WARM_SYNCS + ", " + users + " users each)";
+      results.add(new Result(warmScenario, "source changes/s end to end, median", median, "1/s", ">= 5000", median >= 5000));
+      results.add(new Result(warmScenario, "source changes/s end to end, slowest", sorted.get(0), "1/s", "", true));
+      results.add(new Result(warmScenario, "source changes/s end to end, fastest", sorted.get(sorted.size() - 1), "1/s", "", true));
     } finally {
       memory.stop();
     }
@@ -312,12 +329,17 @@ public final class ReconcilerBench {
     write(results, facts);
   }
 
-  /** One measured full sync of a fresh directory ({@code second}: the one after the push): its rate, duration and CPU per change. */
-  private void fullSync(boolean second, int users, int groups, IdentityReader reader, Duration timeout,
+  /**
+   * One measured full sync of a fresh directory: {@code index} 0 is the first after start, 1.. the
+   * warm ones. The first and the last warm one print every figure, the others their rate and phases.
+   * Returns its source changes/s end to end.
+   */
+  private double fullSync(int index, int users, int groups, IdentityReader reader, Duration timeout,
       List<Result> results, Map<String, Object> facts) throws Exception {
-    String row = second ? "second full sync" : "full sync";
-    String scenario = second ? row + " (warm JVM)" : row + " " + users + " users / " + groups + " groups";
-    String prefix = second ? "s" : ""; // resource ids of their own: nothing of the first sync correlates
+    String row = index == 0 ? "full sync" : "warm sync " + index;
+    String scenario = index == 0 ? row + " " + users + " users, first after start" : row;
+    boolean detailed = index == 0 || index == WARM_SYNCS;
+    String prefix = index == 0 ? "" : "s" + index; // resource ids of their own: nothing of another sync correlates
     String dir = "bench-full-" + UUID.randomUUID().toString().substring(0, 8);
     String job = UUID.randomUUID().toString();
     long memberships = users;
@@ -356,11 +378,12 @@ public final class ReconcilerBench {
     long lastIdentity = reader.lastPublished(dir);
     double seconds = (lastIdentity - firstPublish) / 1000.0;
     double perSecond = sourceChanges / seconds;
-    facts.put(second ? "secondFullSync" : "fullSync", Map.of("directory", dir, "job", job, "users", users, "groups", groups, "memberships", memberships,
+    facts.put(index == 0 ? "fullSync" : "warmSync" + index, Map.of("directory", dir, "job", job, "users", users, "groups", groups, "memberships", memberships,
         "sourceChanges", sourceChanges, "identityEvents", expected, "seconds", seconds, "publishSeconds", (published - firstPublish) / 1000.0,
         "job status", jobStatus(job)));
     System.out.printf(Locale.ROOT, "%s done: %d source changes -> %d identity events in %.1f s (%.0f changes/s)%n", row, sourceChanges, expected, seconds, perSecond);
-    results.add(new Result(scenario, "source changes/s end to end", perSecond, "1/s", ">= 5000", perSecond >= 5000));
+    // No target on one sync: the first runs while the JIT compiles, the warm ones are judged by their median.
+    results.add(new Result(scenario, "source changes/s end to end", perSecond, "1/s", "", true));
     results.add(new Result(row, "duration (first publish -> last identity event)", seconds, "s", "", true));
     // The two phases: every change is staged before the job can be planned (a complete sync's
     // deletions of what it did not list count against the thresholds), then the pages are applied
@@ -372,6 +395,9 @@ public final class ReconcilerBench {
       results.add(new Result(row, "staging (first publish -> job planned)", staging, "s", "", true));
       results.add(new Result(row, "applying (job planned -> last identity event)", applying, "s", "", true));
       results.add(new Result(row, "source changes/s while applying", sourceChanges / applying, "1/s", "", true));
+    }
+    if (!detailed) {
+      return perSecond;
     }
     Map<String, Double> cpuAfter = cpu();
     long[] machineAfter = Processes.machineTicks();
@@ -400,6 +426,7 @@ public final class ReconcilerBench {
     // What the machine could do if these processes had both cores to themselves: a contention-free bound.
     int cores = Runtime.getRuntime().availableProcessors();
     results.add(new Result(row, "bound from CPU (" + cores + " cores / CPU per change)", sourceChanges / (cpuTotal / cores), "1/s", "", true));
+    return perSecond;
   }
 
   // ---------------------------------------------------------------- publishing
