@@ -40,6 +40,7 @@ public final class StagedBatch {
       s.type = e.type();
       s.resourceId = e.key();
       s.action = row.action;
+      s.inBatchRow = true;
       s.payload = e.payloadText();
       out.add(s);
     }

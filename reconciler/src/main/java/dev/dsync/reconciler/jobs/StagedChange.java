@@ -46,4 +46,7 @@ public class StagedChange extends PanacheEntityBase {
    * changes are single rows, each with its planned action). Not stored.
    */
   @Transient public boolean batchable;
+
+  /** Whether this change was read from a batch row (it shares the row's id). Not stored. */
+  @Transient public boolean inBatchRow;
 }

@@ -76,9 +76,10 @@ public class SyncJobAdmin {
   }
 
   /**
-   * A page of the job's pending changes in order. A running or applying job's changes may sit in
-   * batch rows (a blocked job's never do): their changes carry the row's id, and a page that ends
-   * inside one continues from a cursor {@code <row>.<index>}.
+   * A page of the job's pending changes in order. A job's changes may sit in batch rows: their
+   * changes carry the row's id, and a page that ends inside one continues from a cursor
+   * {@code <row>.<index>}. Rows keep their ids from staging to apply, so a cursor stays good while
+   * the job goes from running to blocked to applying.
    */
   @WithSession
   public Uni<Page<PendingChange>> pending(String tenantId, String id, String cursor, int limit) {

@@ -60,8 +60,8 @@ public class SyncJobService {
     this.pool = pool;
   }
 
-  /** The staged columns every read of a row takes, in this order; an 8th column, if any, says where its changes start. */
-  private static final String STAGED_COLUMNS = "id, event_id, type, resource_id, action, payload, batch";
+  /** The staged columns every read of a row takes, in this order; a 9th column, if any, says where its changes start. */
+  private static final String STAGED_COLUMNS = "id, event_id, type, resource_id, action, payload, batch, actions";
 
   /** A stored row of {@link #STAGED_COLUMNS}: its changes, in order (a batch row's expanded). */
   private static List<StagedChange> changesOf(io.vertx.mutiny.sqlclient.Row r, String jobId) {
@@ -75,7 +75,14 @@ public class SyncJobService {
     row.payload = r.getString(5);
     var batch = r.getBuffer(6);
     row.batch = batch == null ? null : batch.getBytes();
-    return StagedBatch.expand(row);
+    List<StagedChange> changes = StagedBatch.expand(row);
+    String[] actions = batch == null ? null : r.getArrayOfStrings(7);
+    if (actions != null) {
+      for (int i = 0; i < Math.min(actions.length, changes.size()); i++) {
+        changes.get(i).action = actions[i];
+      }
+    }
+    return changes;
   }
 
   /**
@@ -303,8 +310,7 @@ public class SyncJobService {
       job.reason = String.join("; ", reasons);
       Log.warnf("sync job %s of directory %s blocked: %s", job.id, tx.directoryId, job.reason);
       audit(tx, SYSTEM, "sync_job.blocked", job.id, plan);
-      String blocked = job.id;
-      return unbatch(tx, blocked).chain(() -> recordPlannedActions(tx, blocked));
+      return recordPlannedActions(tx, job.id);
     }
     return startApplying(tx, job, null);
   }
@@ -409,46 +415,10 @@ public class SyncJobService {
   }
 
   /**
-   * Rewrites a blocked job's staged rows a change per row, in order, if any is a batch row: each
-   * change then has its own planned action for the API's list. The new rows come after every row
-   * the job had; the old ones are deleted in the same transaction. A blocked job is rare and decided
-   * by an administrator: this extra pass is not on the path of a job within thresholds.
-   */
-  public Uni<Void> unbatch(DirectoryTx tx, String jobId) {
-    return tx.store.query("select max(id), bool_or(batch is not null) from staged_change where job_id = $1", jobId)
-        .chain(found -> {
-          var r = found.iterator().next();
-          if (!Boolean.TRUE.equals(r.getBoolean(1))) {
-            return Uni.createFrom().voidItem();
-          }
-          long last = r.getLong(0);
-          long[] after = {0L};
-          return Multi.createBy().repeating()
-              .uni(() -> tx.store.query(UNBATCH_ROWS, jobId, after[0], last).chain(rows -> {
-                int n = 0;
-                for (var row : rows) {
-                  List<StagedChange> inRow = changesOf(row, jobId);
-                  inRow.subList(row.getInteger(7), inRow.size()).forEach(tx.store::stage); // single rows: batchable is false
-                  after[0] = row.getLong(0);
-                  n++;
-                }
-                return tx.store.flush().replaceWith(n);
-              }))
-              .until(n -> n == 0)
-              .collect().last()
-              .chain(() -> tx.store.query("delete from staged_change where job_id = $1 and id <= $2", jobId, last))
-              .invoke(() -> Log.infof("sync job %s: staged batch rows rewritten a change per row", jobId))
-              .replaceWithVoid();
-        });
-  }
-
-  private static final String UNBATCH_ROWS =
-      "select " + STAGED_COLUMNS + ", applied from staged_change where job_id = $1 and id > $2 and id <= $3 order by id limit 20";
-
-  /**
-   * Stores each pending change's planned action, for the API's list of a blocked job's changes. A
-   * second pass only for a blocked job: a job within thresholds is applied and its rows deleted, so
-   * writing actions for it would be a wasted update per change.
+   * Stores each pending change's planned action, for the API's list of a blocked job's changes: a
+   * single row's in its {@code action}, a batch row's in its {@code actions}, in the row's order.
+   * A second pass only for a blocked job: a job within thresholds is applied and its rows deleted,
+   * so writing actions for it would be a wasted update per change.
    */
   private Uni<Void> recordPlannedActions(DirectoryTx tx, String jobId) {
     return forEachStaged(tx, jobId, (staged, change) -> classify(tx, change)
@@ -602,7 +572,7 @@ public class SyncJobService {
                         }
                       })));
               if (recordActions) {
-                chain = chain.chain(() -> recordActions(tx, rows));
+                chain = chain.chain(() -> recordActions(tx, stagedRows.subList(0, rows.size())));
               }
               // Events emitted so far go to the outbox now (same transaction, same order), sent
               // together with the page's last writes rather than after their answers.
@@ -659,13 +629,13 @@ public class SyncJobService {
 
   /**
    * The changes of rows read through {@link #STAGED_PAGE}, each row's from where it starts (its
-   * 8th column), at most {@code size}: the rest of the last row is the next page's.
+   * 9th column), at most {@code size}: the rest of the last row is the next page's.
    */
   private static List<Pending> changesFrom(Iterable<io.vertx.mutiny.sqlclient.Row> rowSet, String jobId, int size) {
     List<Pending> out = new java.util.ArrayList<>();
     for (var r : rowSet) {
       List<StagedChange> inRow = changesOf(r, jobId);
-      for (int index = r.getInteger(7); index < inRow.size() && out.size() < size; index++) {
+      for (int index = r.getInteger(8); index < inRow.size() && out.size() < size; index++) {
         out.add(new Pending(inRow.get(index), index, index == inRow.size() - 1));
       }
       if (out.size() >= size) {
@@ -730,13 +700,39 @@ public class SyncJobService {
     return sent;
   }
 
-  private static Uni<Void> recordActions(DirectoryTx tx, List<StagedChange> rows) {
-    Long[] ids = rows.stream().map(r -> r.id).toArray(Long[]::new);
-    String[] actions = rows.stream().map(r -> r.action).toArray(String[]::new);
-    return tx.store.connection()
+  /** Writes a page's planned actions: single rows' in one statement, each batch row's run of them into its {@code actions}. */
+  private static Uni<Void> recordActions(DirectoryTx tx, List<Staged> page) {
+    List<Long> singleIds = new java.util.ArrayList<>();
+    List<String> singleActions = new java.util.ArrayList<>();
+    List<Tuple> runs = new java.util.ArrayList<>();
+    for (int i = 0; i < page.size(); ) {
+      StagedChange first = page.get(i).row();
+      if (!first.inBatchRow) {
+        singleIds.add(first.id);
+        singleActions.add(first.action);
+        i++;
+        continue;
+      }
+      int end = i;
+      while (end < page.size() && page.get(end).row().id.equals(first.id)) {
+        end++;
+      }
+      String[] actions = page.subList(i, end).stream().map(s -> s.row().action).toArray(String[]::new);
+      int from = page.get(i).index() + 1; // SQL arrays count from 1
+      runs.add(Tuple.of(first.id, from, from + actions.length - 1, actions));
+      i = end;
+    }
+    Uni<Void> singles = singleIds.isEmpty() ? Uni.createFrom().voidItem() : tx.store.connection()
         .preparedQuery("update staged_change s set action = u.action from unnest($1::bigint[], $2::text[]) as u(id, action) where s.id = u.id")
-        .execute(Tuple.of(ids, actions))
+        .execute(Tuple.of(singleIds.toArray(Long[]::new), singleActions.toArray(String[]::new)))
         .replaceWithVoid();
+    // A page may hold any part of a batch row: the run replaces its own positions, the row's other
+    // positions (another page's, or not yet planned: null) are kept.
+    return singles.chain(() -> runs.isEmpty() ? Uni.createFrom().voidItem() : tx.store.connection()
+        .preparedQuery("update staged_change set actions = (select a[1:$2 - 1] || $4::text[] || a[$3 + 1:changes]"
+            + " from (select coalesce(actions, array_fill(null::text, array[changes])) as a) f) where id = $1")
+        .executeBatch(runs)
+        .replaceWithVoid());
   }
 
   public Uni<Void> failed(DirectoryTx tx, SyncJobFailed f) {
@@ -770,7 +766,7 @@ public class SyncJobService {
           }
           var r = rows.iterator().next();
           List<StagedChange> inRow = changesOf(r, jobId);
-          if (r.getInteger(7) != index || index >= inRow.size()) {
+          if (r.getInteger(8) != index || index >= inRow.size()) {
             return Uni.createFrom().item(false);
           }
           StagedChange failed = inRow.get(index);

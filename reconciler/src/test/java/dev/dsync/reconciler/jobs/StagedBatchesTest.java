@@ -205,7 +205,7 @@ class StagedBatchesTest {
   }
 
   @Test
-  void a_complete_listing_in_batch_rows_is_blocked_over_the_threshold_and_its_changes_are_listed_and_resumed_one_by_one() {
+  void a_complete_listing_in_batch_rows_is_blocked_over_the_threshold_keeps_its_rows_and_a_cursor_taken_while_it_ran_goes_on() {
     String tenant = Tokens.newTenant();
     String token = Tokens.admin(tenant);
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
@@ -218,41 +218,65 @@ class StagedBatchesTest {
       src.jobCompleted(first, SyncMode.COMPLETE);
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "COMPLETED".equals(job(token, first).getString("status")));
 
-      // The next listing names 8 of the 20 (u0, u2, ..., u14): the other 12 are deletions, 3 allowed.
+      // The next listing names 8 of the 20 (u0, u2, ..., u14), two of them changed (u4, u10): the
+      // other 12 are deletions, 3 allowed.
       String job = UUID.randomUUID().toString();
       consumer.stop();
       src.jobStarted(job, SyncMode.COMPLETE);
-      users(src, job, "u", 16, 2);
-      src.jobCompleted(job, SyncMode.COMPLETE);
+      for (int i = 0; i < 16; i += 2) {
+        String family = i == 4 || i == 10 ? "Changed" : "" + i;
+        src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", family, "u" + i + "@x.test", true, null), job);
+      }
       consumer.start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 8);
+      long batchRow = rows(job).get(0).getLong(0);
+      assertThat(rows(job)).singleElement().satisfies(r -> assertThat(r.getBoolean(2)).as("a batch row").isTrue());
+
+      // A client reads the running job's first three changes, then the job completes and is blocked.
+      JsonPath running = given().auth().oauth2(token).queryParam("limit", 3).get("/api/v1/sync-jobs/" + job + "/changes")
+          .then().statusCode(200).extract().jsonPath();
+      assertThat(running.getList("items.resourceId")).containsExactly("u0", "u2", "u4");
+      String cursor = running.getString("nextCursor");
+      assertThat(cursor).isEqualTo(batchRow + ".3");
+      src.jobCompleted(job, SyncMode.COMPLETE);
       await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> "BLOCKED".equals(job(token, job).getString("status")));
       assertThat(job(token, job).getLong("planned.deleted")).isEqualTo(12);
-      // Rewritten a change per row, in order: the listed eight, then the twelve not listed.
-      assertThat(rows(job)).hasSize(20).allSatisfy(r -> assertThat(r.getBoolean(2)).as("a batch row").isFalse());
+      assertThat(job(token, job).getLong("planned.updated")).isEqualTo(2);
+
+      // The batch row is kept, its changes' planned actions beside it (planned over two pages of 4).
+      List<Row> kept = rows(job);
+      assertThat(kept).hasSize(13);
+      assertThat(kept.get(0).getLong(0)).isEqualTo(batchRow);
+      assertThat(kept.subList(1, 13)).allSatisfy(r -> assertThat(r.getBoolean(2)).as("a single row").isFalse());
+      String[] actions = pool.preparedQuery("select actions from staged_change where id = $1").execute(Tuple.of(batchRow))
+          .await().atMost(Duration.ofSeconds(5)).iterator().next().getArrayOfStrings(0);
+      assertThat(actions).containsExactly(null, null, "UPDATED", null, null, "UPDATED", null, null);
+
+      // The cursor taken while the job ran goes on where it was: no change twice, none left out.
       List<String> resources = new ArrayList<>();
-      List<String> actions = new ArrayList<>();
-      String cursor = null;
+      List<String> planned = new ArrayList<>();
       do {
-        var req = given().auth().oauth2(token).queryParam("limit", 3);
-        JsonPath page = (cursor == null ? req : req.queryParam("cursor", cursor)).get("/api/v1/sync-jobs/" + job + "/changes")
-            .then().statusCode(200).extract().jsonPath();
+        JsonPath page = given().auth().oauth2(token).queryParam("limit", 3).queryParam("cursor", cursor)
+            .get("/api/v1/sync-jobs/" + job + "/changes").then().statusCode(200).extract().jsonPath();
         resources.addAll(page.getList("items.resourceId"));
-        actions.addAll(page.getList("items.action"));
+        planned.addAll(page.getList("items.action"));
         cursor = page.getString("nextCursor");
       } while (cursor != null);
-      assertThat(resources.subList(0, 8)).containsExactly("u0", "u2", "u4", "u6", "u8", "u10", "u12", "u14");
-      assertThat(resources.subList(8, 20)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u9", "u11", "u13", "u15", "u16", "u17", "u18", "u19");
-      // An unchanged listing plans no action.
-      assertThat(actions.subList(0, 8)).containsOnlyNulls();
-      assertThat(actions.subList(8, 20)).containsOnly("DELETED");
+      assertThat(resources.subList(0, 5)).containsExactly("u6", "u8", "u10", "u12", "u14");
+      assertThat(resources.subList(5, 17)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u9", "u11", "u13", "u15", "u16", "u17", "u18", "u19");
+      assertThat(planned.subList(0, 5)).containsExactly(null, null, "UPDATED", null, null);
+      assertThat(planned.subList(5, 17)).containsOnly("DELETED");
+      assertThat(pending(token, job, 20, new ArrayList<>())).hasSize(20);
 
       given().auth().oauth2(token).post("/api/v1/sync-jobs/" + job + "/resume").then().statusCode(200);
       JsonPath resumed = job(token, job);
       assertThat(resumed.getString("status")).isEqualTo("COMPLETED");
       assertThat(resumed.getLong("counters.deleted")).isEqualTo(12);
-      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(8);
-      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 32);
-      assertThat(probe.events(src.directory)).hasSize(32);
+      assertThat(resumed.getLong("counters.updated")).isEqualTo(2);
+      assertThat(resumed.getLong("counters.unchanged")).isEqualTo(6);
+      await().atMost(Duration.ofSeconds(20)).until(() -> probe.events(src.directory).size() >= 34);
+      assertThat(probe.events(src.directory)).hasSize(34);
+      assertThat(rows(job)).isEmpty();
     } finally {
       consumer.start();
     }
