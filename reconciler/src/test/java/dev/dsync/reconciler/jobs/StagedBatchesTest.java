@@ -255,13 +255,7 @@ class StagedBatchesTest {
       // The cursor taken while the job ran goes on where it was: no change twice, none left out.
       List<String> resources = new ArrayList<>();
       List<String> planned = new ArrayList<>();
-      do {
-        JsonPath page = given().auth().oauth2(token).queryParam("limit", 3).queryParam("cursor", cursor)
-            .get("/api/v1/sync-jobs/" + job + "/changes").then().statusCode(200).extract().jsonPath();
-        resources.addAll(page.getList("items.resourceId"));
-        planned.addAll(page.getList("items.action"));
-        cursor = page.getString("nextCursor");
-      } while (cursor != null);
+      listFrom(token, job, 3, cursor, resources, planned, new ArrayList<>());
       assertThat(resources.subList(0, 5)).containsExactly("u6", "u8", "u10", "u12", "u14");
       assertThat(resources.subList(5, 17)).containsExactlyInAnyOrder("u1", "u3", "u5", "u7", "u9", "u11", "u13", "u15", "u16", "u17", "u18", "u19");
       assertThat(planned.subList(0, 5)).containsExactly(null, null, "UPDATED", null, null);
@@ -326,17 +320,22 @@ class StagedBatchesTest {
   /** The job's pending changes' resource ids, read {@code limit} at a time; the cursors returned go to {@code cursors}. */
   private static List<String> pending(String token, String job, int limit, List<String> cursors) {
     List<String> resources = new ArrayList<>();
-    String cursor = null;
+    listFrom(token, job, limit, null, resources, new ArrayList<>(), cursors);
+    return resources;
+  }
+
+  /** Lists the job's pending changes from {@code cursor} (null: the start) to the end, {@code limit} at a time. */
+  private static void listFrom(String token, String job, int limit, String cursor, List<String> resources, List<String> actions, List<String> cursors) {
     do {
       var req = given().auth().oauth2(token).queryParam("limit", limit);
       JsonPath page = (cursor == null ? req : req.queryParam("cursor", cursor)).get("/api/v1/sync-jobs/" + job + "/changes")
           .then().statusCode(200).extract().jsonPath();
       resources.addAll(page.getList("items.resourceId"));
+      actions.addAll(page.getList("items.action"));
       cursor = page.getString("nextCursor");
       if (cursor != null) {
         cursors.add(cursor);
       }
     } while (cursor != null);
-    return resources;
   }
 }
