@@ -50,11 +50,7 @@ class StagedBatchesTest {
     String token = Tokens.admin(tenant);
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
       String job = UUID.randomUUID().toString();
-      consumer.stop();
-      src.jobStarted(job, SyncMode.COMPLETE);
-      users(src, job, "b", 10, 1);
-      consumer.start();
-      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 10);
+      stageUsers(src, job, "b", 10);
       assertThat(rows(job)).singleElement().satisfies(r -> {
         assertThat(r.getInteger(1)).isEqualTo(10);
         assertThat(r.getBoolean(2)).as("a batch row").isTrue();
@@ -102,7 +98,7 @@ class StagedBatchesTest {
       consumer.start();
       // The test's transactions end at a weight of 12: the start, r0-r9 and g0 (too few for a batch
       // row: a single one), then g1-g8.
-      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 19);
+      awaitStaged(job, 19);
       assertThat(rows(job)).extracting(r -> r.getInteger(1)).containsExactly(10, 1, 8);
 
       // Pages: r0-r3 | r4-r7 | r8, r9, g0, g1 (the crash after it) | g2-g5 | g6-g8.
@@ -138,12 +134,8 @@ class StagedBatchesTest {
     String token = Tokens.admin(tenant);
     try (Source src = Source.newDirectory(tenant); IdentityProbe probe = new IdentityProbe()) {
       String job = UUID.randomUUID().toString();
-      consumer.stop();
-      src.jobStarted(job, SyncMode.COMPLETE);
-      users(src, job, "z", 14, 1);
-      consumer.start();
+      stageUsers(src, job, "z", 14);
       // z0-z10 in a batch row (the test's transactions end at a weight of 12), z11-z13 single rows.
-      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 14);
       List<Row> staged = rows(job);
       assertThat(staged).extracting(r -> r.getInteger(1)).containsExactly(11, 1, 1, 1);
       int halts = halt.halts();
@@ -228,7 +220,7 @@ class StagedBatchesTest {
         src.upsertUser(Source.user("u" + i, "u" + i + "@x.test", "U", family, "u" + i + "@x.test", true, null), job);
       }
       consumer.start();
-      await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == 8);
+      awaitStaged(job, 8);
       long batchRow = rows(job).get(0).getLong(0);
       assertThat(rows(job)).singleElement().satisfies(r -> assertThat(r.getBoolean(2)).as("a batch row").isTrue());
 
@@ -310,6 +302,20 @@ class StagedBatchesTest {
   }
 
   /** The job's staged rows: id, changes, whether a batch row, applied. */
+  /** Publishes a complete job's start and users {@code <prefix>0..n-1} while the consumer is stopped, so that it takes them in one batch, and waits until they are staged. */
+  private void stageUsers(Source src, String job, String prefix, int n) {
+    consumer.stop();
+    src.jobStarted(job, SyncMode.COMPLETE);
+    users(src, job, prefix, n, 1);
+    consumer.start();
+    awaitStaged(job, n);
+  }
+
+  /** Waits until the job's staged rows hold {@code n} changes. */
+  private void awaitStaged(String job, int n) {
+    await().atMost(Duration.ofSeconds(20)).until(() -> rows(job).stream().mapToInt(r -> r.getInteger(1)).sum() == n);
+  }
+
   private List<Row> rows(String job) {
     List<Row> out = new ArrayList<>();
     pool.preparedQuery("select id, coalesce(changes, 1), batch is not null, applied from staged_change where job_id = $1 order by id")
